@@ -1,0 +1,8 @@
+-- @model(materialize="table", tags=["staging"], primary_key="order_id",
+--        description="One row per order.")
+SELECT
+    id AS order_id,
+    user_id AS customer_id,
+    CAST(order_date AS DATE) AS order_date,
+    status
+FROM read_csv('seeds/raw_orders.csv', header = true)

@@ -1,0 +1,98 @@
+"""``interlace info`` and ``interlace schema list|history``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.table import Table
+
+from interlace.cli.main import cli, console, open_workspace
+from interlace.cli.params import build_options, json_flag, options_from, workspace_flags
+from interlace.options import SchemaListOptions
+
+
+@cli.command()
+@workspace_flags
+@json_flag
+def info(project_dir: str, env: str | None, as_json: bool) -> None:
+    """Show the project: configuration, warehouse, models and the last run."""
+    with open_workspace(project_dir, env) as ws:
+        data = ws.info()
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    console.print(f"[bold]{data['name']}[/]  ({data['project_dir']})")
+    console.print(f"env:        {data['env']}")
+    console.print(f"config:     {', '.join(data['config_files'])}")
+    console.print(f"warehouse:  {data['warehouse']}")
+    kinds = ", ".join(f"{n} {k}" for k, n in data["models_by_kind"].items())
+    console.print(f"models:     {data['models']}" + (f" ({kinds})" if kinds else ""))
+    for name in data["model_names"]:
+        console.print(f"  {name}", markup=False)
+    last = data["last_run"]
+    if last:
+        console.print(f"last run:   {last['run_id']} {last['status']} at {last['started_at']:%Y-%m-%d %H:%M:%S}")
+    else:
+        console.print("last run:   none yet (interlace run)")
+
+
+@cli.group()
+def schema() -> None:
+    """Columns of the models and how they changed over time."""
+
+
+@schema.command("list")
+@options_from(SchemaListOptions)
+@workspace_flags
+@json_flag
+def schema_list(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None:
+    """Columns and types of the selected models as they are in the warehouse."""
+    options = build_options(SchemaListOptions, values)
+    with open_workspace(project_dir, env) as ws:
+        names = sorted(ws.select(options.select or None))
+        data = {name: ws.columns(name) for name in names}
+        kinds = {name: ws.models[name].materialize for name in names}
+    if as_json:
+        print(json.dumps({n: [{"name": c, "type": t} for c, t in cols] for n, cols in data.items()}, indent=2))
+        return
+    for name, cols in data.items():
+        if not cols:
+            note = "not persisted" if kinds[name] in ("ephemeral", "none") else "not built yet"
+            console.print(f"[bold]{name}[/]  ({note})")
+            continue
+        console.print(f"[bold]{name}[/]  ({kinds[name]}, {len(cols)} columns)")
+        for column, dtype in cols:
+            console.print(f"  {column:<32} {dtype}", markup=False)
+
+
+@schema.command("history")
+@click.argument("model")
+@workspace_flags
+@json_flag
+def schema_history(model: str, project_dir: str, env: str | None, as_json: bool) -> None:
+    """Every recorded version of MODEL's columns, newest first, with what changed."""
+    with open_workspace(project_dir, env) as ws:
+        versions = ws.schema_history(model)
+    if as_json:
+        print(json.dumps([{"version": v.version, "recorded_at": v.recorded_at.isoformat(), "run_id": v.run_id,
+                           "columns": [{"name": c, "type": t} for c, t in v.columns], "changes": v.changes}
+                          for v in versions], indent=2))
+        return
+    if not versions:
+        console.print(f"No schema recorded for '{model}' yet: run `interlace run {model}` first.")
+        return
+    table = Table("version", "recorded", "run", "changes")
+    for v in versions:
+        table.add_row(str(v.version), f"{v.recorded_at:%Y-%m-%d %H:%M:%S}", v.run_id or "", _describe(v.changes, v.columns))
+    console.print(table)
+
+
+def _describe(changes: dict[str, Any], columns: list[tuple[str, str]]) -> str:
+    if changes.get("created"):
+        return f"created with {len(columns)} columns"
+    parts = [f"+{c} {t}" for c, t in changes.get("added", [])]
+    parts += [f"-{c}" for c, _ in changes.get("removed", [])]
+    parts += [f"{c}: {old} → {new}" for c, old, new in changes.get("retyped", [])]
+    return ", ".join(parts) or "no change"

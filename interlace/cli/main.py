@@ -1,0 +1,55 @@
+"""``interlace``: the command group, error handling, and the commands' registration."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from interlace import __version__
+from interlace.errors import InterlaceError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="interlace")
+def cli() -> None:
+    """interlace: SQL and Python models built into one DuckDB engine.
+
+    Start with `interlace init my-project`, then `cd my-project && interlace run`.
+    """
+
+
+def open_workspace(project_dir: str, env: str | None) -> Any:
+    from interlace.workspace import Workspace
+
+    return Workspace(project_dir, env)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors print their message (no traceback) and exit with status 2."""
+    from interlace.cli import info, init, run  # noqa: F401 - registers the commands
+
+    try:
+        cli.main(args=argv, prog_name="interlace", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except InterlaceError as exc:
+        err_console.print(f"[red]Error:[/] {escape(str(exc))}")
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+def command(group: click.Group = cli, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    return group.command(**kwargs)

@@ -1,0 +1,51 @@
+"""Click parameters built from the shared options dataclasses, and the flags every command has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from interlace.options import flags_of
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def options_from(options: type) -> Callable[[F], F]:
+    """Decorate a click command with one parameter per field of ``options``."""
+
+    def decorate(command: F) -> F:
+        for name, flag in reversed(flags_of(options)):
+            if flag.positional:
+                param = click.argument(name, nargs=-1, metavar=f"[{flag.metavar or name.upper()}]...")
+            elif flag.kind == "flag":
+                param = click.option(*flag.names, name, is_flag=True, default=False, help=flag.help)
+            elif flag.kind == "many":
+                param = click.option(*flag.names, name, multiple=True, type=flag.type, metavar=flag.metavar,
+                                     help=flag.help)
+            else:
+                param = click.option(*flag.names, name, type=flag.type, default=None, metavar=flag.metavar,
+                                     help=flag.help)
+            command = param(command)
+        return command
+
+    return decorate
+
+
+def build_options(options: type, values: dict[str, Any]) -> Any:
+    """The options value from click's parsed ``values``."""
+    return options(**{name: values[name] for name, _ in flags_of(options)})
+
+
+def workspace_flags(command: F) -> F:
+    """``--project-dir/-d`` and ``--env/-e``: spelled the same on every command."""
+    command = click.option("--env", "-e", default=None, envvar="INTERLACE_ENV", show_envvar=True,
+                           help="environment: overlays config.{env}.yaml (default: dev)")(command)
+    command = click.option("--project-dir", "-d", default=".", show_default=True,
+                           type=click.Path(file_okay=False), help="the project directory")(command)
+    return command
+
+
+def json_flag(command: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="print JSON for machines")(command)

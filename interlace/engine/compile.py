@@ -1,0 +1,81 @@
+"""Turn a SQL model into the query the engine runs.
+
+Most models run exactly as written. The SQL is rewritten (with sqlglot) only when it reads a model
+that is not a plain table in the default schema: an ephemeral model (inlined as a subquery), a
+result that lives in memory during the run, or a model in another schema or database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import sqlglot
+import sqlglot.expressions as exp
+
+from interlace.engine.relation import Relation
+from interlace.planner.plan import is_in_memory, is_inlined
+from interlace.project.spec import ModelSpec
+
+__all__ = ["compile_sql", "memory_name"]
+
+
+def memory_name(model: str) -> str:
+    """The name under which an in-memory result is registered on a cursor."""
+    return f"__interlace_mem_{model}"
+
+
+def compile_sql(
+    spec: ModelSpec,
+    *,
+    models: Mapping[str, ModelSpec],
+    upstream: Mapping[str, tuple[str, ...]],
+    relation_of: Callable[[ModelSpec], Relation],
+    default_schema: str,
+) -> str:
+    """The runnable SQL of ``spec`` (a SQL model)."""
+    assert spec.sql is not None
+    ups = [models[u] for u in upstream.get(spec.name, ())]
+    if not any(_needs_rewrite(u, relation_of(u), default_schema) for u in ups):
+        return spec.sql
+    by_name = {u.name.lower(): u for u in ups}
+    statements = sqlglot.parse(spec.sql, dialect="duckdb")
+    out = []
+    for statement in statements:
+        if statement is None:
+            continue
+        ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+        for table in list(statement.find_all(exp.Table)):
+            if not isinstance(table.this, exp.Identifier):
+                continue
+            target = by_name.get(table.name.lower())
+            if target is None or (not table.db and table.name.lower() in ctes):
+                continue
+            if table.db and table.db.lower() != (target.config.schema or default_schema).lower():
+                continue
+            table.replace(_replacement(table, target, models=models, upstream=upstream,
+                                       relation_of=relation_of, default_schema=default_schema))
+        out.append(statement.sql(dialect="duckdb"))
+    return ";\n".join(out)
+
+
+def _needs_rewrite(up: ModelSpec, relation: Relation, default_schema: str) -> bool:
+    return is_inlined(up) or is_in_memory(up) or relation.schema != default_schema or relation.catalog is not None
+
+
+def _replacement(table: exp.Table, target: ModelSpec, **context: object) -> exp.Expression:
+    alias = table.alias or target.name
+    if is_inlined(target):
+        inner = compile_sql(target, **context)  # type: ignore[arg-type]
+        return exp.Subquery(this=sqlglot.parse_one(inner, dialect="duckdb"),
+                            alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    if is_in_memory(target):
+        name = memory_name(target.name)
+        return exp.Table(this=exp.to_identifier(name, quoted=True),
+                         alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    relation: Relation = context["relation_of"](target)  # type: ignore[operator]
+    return exp.Table(
+        this=exp.to_identifier(relation.name, quoted=True),
+        db=exp.to_identifier(relation.schema, quoted=True),
+        catalog=exp.to_identifier(relation.catalog, quoted=True) if relation.catalog else None,
+        alias=exp.TableAlias(this=exp.to_identifier(alias)),
+    )

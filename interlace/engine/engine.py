@@ -1,0 +1,205 @@
+"""The one DuckDB engine of a workspace: its connection, attachments and per-thread cursors.
+
+DuckDB allows one writing process per database file. When another process holds the file,
+opening fails with :class:`WarehouseLockedError`, which names that process and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import struct
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from interlace.config import AttachConfig
+from interlace.engine.relation import Relation, quote, string_literal
+from interlace.errors import ConfigError, StateError, WarehouseLockedError
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """A DuckDB connection to the project's warehouse plus helpers to inspect its catalog."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        *,
+        read_only: bool = False,
+        settings: dict[str, Any] | None = None,
+        attach: list[AttachConfig] | tuple[AttachConfig, ...] = (),
+        project_dir: Path | None = None,
+    ) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        self.connection = _connect(path, read_only=read_only)
+        try:
+            if project_dir is not None:
+                # relative file paths in SQL (read_csv('seeds/x.csv')) resolve from the project
+                self.connection.execute("SET GLOBAL file_search_path = ?", [str(project_dir)])
+            for name, value in (settings or {}).items():
+                self._set(name, value)
+            for item in attach:
+                self._attach(item, project_dir)
+        except BaseException:
+            self.connection.close()
+            raise
+        self.catalogs = tuple(a.name for a in attach)
+        self.database = self.connection.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor (its own transaction context) on the shared database."""
+        with self._lock:
+            return self.connection.cursor()
+
+    @contextlib.contextmanager
+    def transaction(self, cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN … COMMIT on ``cursor``; any exception rolls everything back."""
+        cursor.begin()
+        try:
+            yield cursor
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cursor.rollback()
+            raise
+        cursor.commit()
+
+    def relations(self, cursor: duckdb.DuckDBPyConnection | None = None) -> dict[tuple[str, str, str], str]:
+        """Every table and view: lower-cased (catalog, schema, name) -> 'table' or 'view'.
+
+        One catalog scan; callers keep the answer rather than asking per relation (which would
+        make a run of n models cost n scans of an n-table catalog).
+        """
+        rows = (cursor or self.connection).execute(
+            "SELECT database_name, schema_name, table_name, 'table' FROM duckdb_tables() "
+            "UNION ALL SELECT database_name, schema_name, view_name, 'view' FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+        return {(d.lower(), s.lower(), n.lower()): kind for d, s, n, kind in rows}
+
+    def key(self, relation: Relation) -> tuple[str, str, str]:
+        """``relation`` as a key of :meth:`relations`."""
+        return ((relation.catalog or self.database).lower(), relation.schema.lower(), relation.name.lower())
+
+    def reference_exists(self, ref: str, relations: Mapping[tuple[str, str, str], str]) -> bool:
+        """Whether a dotted reference as written in SQL names an existing table or view."""
+        parts = [p.lower() for p in ref.split(".")]
+        db = self.database.lower()
+        if len(parts) == 1:
+            return any((d, s, n) in relations for d, s, n in [(db, "main", parts[0]), ("temp", "main", parts[0])])
+        if len(parts) == 2:
+            return (db, parts[0], parts[1]) in relations or (parts[0], "main", parts[1]) in relations
+        return tuple(parts[-3:]) in relations
+
+    def exists(self, relation: Relation, cursor: duckdb.DuckDBPyConnection | None = None) -> bool:
+        return self.kind(relation, cursor) is not None
+
+    def kind(self, relation: Relation, cursor: duckdb.DuckDBPyConnection | None = None) -> str | None:
+        """'table', 'view' or None for a relation that does not exist."""
+        row = (cursor or self.connection).execute(
+            "SELECT 'table' FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
+            "UNION ALL SELECT 'view' FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
+            [relation.catalog or self.database, relation.schema, relation.name] * 2,
+        ).fetchone()
+        return row[0] if row else None
+
+    def columns(self, relation: Relation, cursor: duckdb.DuckDBPyConnection | None = None) -> list[tuple[str, str]]:
+        """(column, type) of an existing relation, in order; [] when it does not exist."""
+        if cursor is None and not self.exists(relation):
+            return []
+        rows = (cursor or self.cursor()).execute(f"DESCRIBE {relation.sql}").fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def columns_of(self, relations: Iterable[Relation]) -> dict[Relation, list[tuple[str, str]]]:
+        """Columns of many relations with one catalog scan (for the end of a run)."""
+        wanted = {self.key(r): r for r in relations}
+        out: dict[Relation, list[tuple[str, str]]] = {r: [] for r in wanted.values()}
+        if not wanted:
+            return out
+        rows = self.cursor().execute(
+            "SELECT database_name, schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE list_contains(?, lower(schema_name)) ORDER BY database_name, schema_name, table_name, column_index",
+            [sorted({k[1] for k in wanted})],
+        ).fetchall()
+        for db, schema, table, column, dtype in rows:
+            relation = wanted.get((db.lower(), schema.lower(), table.lower()))
+            if relation is not None:
+                out[relation].append((column, dtype))
+        return out
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _set(self, name: str, value: Any) -> None:
+        if not name.replace("_", "").isalnum():
+            raise ConfigError(f"'{name}' is not a DuckDB setting name", origin="connections.*.settings")
+        try:
+            self.connection.execute(f"SET GLOBAL {name} = ?", [value])
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"DuckDB rejected the setting {name} = {value!r}: {exc}",
+                origin="connections.*.settings", hint="see DuckDB's configuration reference",
+            ) from exc
+
+    def _attach(self, item: AttachConfig, project_dir: Path | None) -> None:
+        path = Path(item.path).expanduser()
+        if not path.is_absolute() and project_dir is not None:
+            path = project_dir / path
+        options = " (READ_ONLY)" if item.read_only else ""
+        try:
+            self.connection.execute(f"ATTACH {string_literal(str(path))} AS {quote(item.name)}{options}")
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"could not attach '{item.name}' ({path}): {exc}", origin="connections.*.attach",
+                hint="check the path, or set read_only: false to create it",
+            ) from exc
+
+
+def _connect(path: Path | None, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path is None:
+        return duckdb.connect(":memory:")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        holder = _lock_holder(path)
+        if holder is None:
+            raise StateError(f"cannot open the warehouse {path}: {exc}",
+                             hint="check that the file exists and is readable") from exc
+        raise WarehouseLockedError(
+            f"the warehouse {path} is in use by another process (PID {holder[0]}: {holder[1]}). "
+            "DuckDB lets one process at a time write a database file.",
+            hint="wait for that process to finish or stop it; if it is `interlace serve`, send the "
+            "work to its API instead; or point this environment at another file (--env / config.yaml)",
+        ) from None
+
+
+def _lock_holder(path: Path) -> tuple[int, str] | None:
+    """The PID and command line of the process holding a write lock on ``path`` (POSIX F_GETLK)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
+        l_type, _, _, _, pid = struct.unpack("hhqqi4x", answer)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if l_type == fcntl.F_UNLCK or pid <= 0:
+        return None
+    try:
+        command = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split())
+        command = command if len(command) <= 120 else command[:117] + "..."
+    except OSError:
+        command = "unknown command"
+    return pid, command or "unknown command"

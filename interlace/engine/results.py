@@ -1,0 +1,103 @@
+"""What a run did: one :class:`ModelResult` per model, gathered in a :class:`RunResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from interlace.errors import ExecutionError, InterlaceError
+
+__all__ = ["ModelResult", "RunResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResult:
+    model: str
+    status: str  # success | failed | skipped | cancelled
+    action: str = "build"
+    reason: str = ""
+    relation: str | None = None
+    materialize: str | None = None
+    rows: int | None = None
+    inserted: int | None = None
+    updated: int | None = None
+    deleted: int | None = None
+    duration_ms: float | None = None
+    error: InterlaceError | None = None
+    skip_reason: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()
+    schema_changed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "status": self.status, "action": self.action, "reason": self.reason,
+            "relation": self.relation, "materialize": self.materialize, "rows": self.rows,
+            "inserted": self.inserted, "updated": self.updated, "deleted": self.deleted,
+            "duration_ms": self.duration_ms, "skip_reason": self.skip_reason,
+            "error": self.error.to_dict() if self.error else None,
+            "columns": [list(c) for c in self.columns], "schema_changed": self.schema_changed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run_id: str
+    status: str  # success | failed | cancelled
+    started_at: datetime
+    finished_at: datetime
+    results: dict[str, ModelResult] = field(default_factory=dict)
+
+    def _count(self, status: str) -> int:
+        return sum(1 for r in self.results.values() if r.status == status)
+
+    @property
+    def succeeded(self) -> int:
+        return self._count("success")
+
+    @property
+    def failed(self) -> int:
+        return self._count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self._count("skipped")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    @property
+    def errors(self) -> list[InterlaceError]:
+        return [r.error for r in self.results.values() if r.error is not None]
+
+    @property
+    def duration_s(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def __getitem__(self, model: str) -> ModelResult:
+        return self.results[model]
+
+    def raise_for_status(self) -> RunResult:
+        """Raise the first model error if the run did not succeed; return self otherwise."""
+        if self.ok:
+            return self
+        errors = self.errors
+        if errors:
+            raise errors[0]
+        raise ExecutionError(f"run {self.run_id} ended with status '{self.status}'")
+
+    def summary(self) -> str:
+        parts = [f"{self.succeeded} succeeded", f"{self.failed} failed", f"{self.skipped} skipped"]
+        cancelled = self._count("cancelled")
+        if cancelled:
+            parts.append(f"{cancelled} cancelled")
+        return f"Run {self.run_id} {self.status} in {self.duration_s:.2f}s: " + ", ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "status": self.status, "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(), "duration_s": self.duration_s,
+            "succeeded": self.succeeded, "failed": self.failed, "skipped": self.skipped,
+            "models": [r.to_dict() for r in self.results.values()],
+        }

@@ -1,0 +1,268 @@
+"""``Run``: execute a plan's build steps in parallel, in dependency order.
+
+A thread pool runs every model whose upstream models have finished; each thread has its own
+DuckDB cursor. A failed model's downstream models are skipped (``upstream_failed``) while
+independent branches go on. There is no iteration limit: the loop ends when nothing is left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from interlace.engine.build import BuildContext, Cancelled, build_model, is_persisted, wrap_error
+from interlace.engine.engine import Engine
+from interlace.engine.relation import Relation
+from interlace.engine.results import ModelResult, RunResult
+from interlace.events import EventBus
+from interlace.planner.plan import Plan, Step
+from interlace.project.spec import ModelSpec
+from interlace.state.store import CatalogEntry, ModelRunRecord, StateStore
+
+__all__ = ["Run"]
+
+
+class Run:
+    """One execution of a :class:`Plan`. ``execute()`` once; ``cancel()`` from any thread."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        engine: Engine,
+        state: StateStore,
+        bus: EventBus,
+        models: Mapping[str, ModelSpec],
+        upstream: Mapping[str, tuple[str, ...]],
+        relation_of: Callable[[ModelSpec], Relation],
+        default_schema: str,
+        env: str,
+        selector: str | None = None,
+        trigger: str = "python",
+        max_workers: int | None = None,
+        existing: Mapping[tuple[str, str, str], str] | None = None,
+    ) -> None:
+        self.run_id = uuid.uuid4().hex[:12]
+        self.plan = plan
+        self._engine, self._state, self._bus = engine, state, bus
+        self._models, self._upstream, self._relation_of = models, upstream, relation_of
+        self._default_schema, self._env, self._selector, self._trigger = default_schema, env, selector, trigger
+        self._max_workers = max_workers or min(32, os.cpu_count() or 2)
+        self._cancelled = threading.Event()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._memory: dict[str, pa.Table] = {}
+        self._existing = dict(existing) if existing is not None else engine.relations()
+
+    def cancel(self) -> None:
+        """Stop the run: running statements are interrupted and rolled back, queued models not started."""
+        self._cancelled.set()
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                cursor.interrupt()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def execute(self) -> RunResult:
+        steps = {s.model: s for s in self.plan.builds}
+        started = datetime.now(UTC)
+        self._state.start_run(self.run_id, env=self._env, selector=self._selector, trigger=self._trigger,
+                              total=len(steps))
+        self._bus.emit("run.started", run_id=self.run_id, models=list(steps), total=len(steps))
+        results: dict[str, ModelResult] = {}
+        try:
+            self._schedule(steps, results)
+        except KeyboardInterrupt:
+            self.cancel()
+            self._schedule_cleanup(steps, results)
+        finally:
+            self._close_cursors()
+        for name in steps:  # anything never started (cancelled run)
+            if name not in results:
+                results[name] = self._finish_unstarted(steps[name], "cancelled", "run cancelled")
+        self._record_built(results)
+        status = "cancelled" if self.cancelled else ("failed" if any(r.status == "failed" for r in results.values()) else "success")
+        result = RunResult(self.run_id, status, started, datetime.now(UTC),
+                           {n: results[n] for n in steps})
+        first_error = next((str(r.error) for r in results.values() if r.error), None)
+        self._state.finish_run(self.run_id, status=status, succeeded=result.succeeded, failed=result.failed,
+                               skipped=result.skipped, error=first_error)
+        event = {"success": "run.finished", "failed": "run.failed", "cancelled": "run.cancelled"}[status]
+        self._bus.emit(event, run_id=self.run_id, status=status, succeeded=result.succeeded,
+                       failed=result.failed, skipped=result.skipped, duration_s=result.duration_s)
+        return result
+
+    def _record_built(self, results: dict[str, ModelResult]) -> None:
+        """Refresh the catalogue and schema history for every model built (one batch)."""
+        built = [self._models[n] for n, r in results.items() if r.status == "success"]
+        relations = {s.name: self._relation_of(s) for s in built if is_persisted(s)}
+        columns = self._engine.columns_of(relations.values())
+        entries = [
+            CatalogEntry(
+                name=s.name, kind=s.kind, materialize=s.materialize, strategy=s.strategy,
+                relation=str(relations[s.name]) if s.name in relations else None, origin=str(s.origin),
+                config=dataclasses.asdict(s.config), fingerprint=None, description=s.config.description,
+                tags=s.tags,
+                columns=tuple(columns[relations[s.name]]) if s.name in relations else None,
+            )
+            for s in built
+        ]
+        versions = self._state.record_built(entries, run_id=self.run_id)
+        for entry in entries:
+            if entry.columns is not None:
+                results[entry.name] = dataclasses.replace(
+                    results[entry.name], columns=entry.columns, schema_changed=entry.name in versions)
+
+    # -- scheduling ------------------------------------------------------------------------------
+    def _schedule(self, steps: dict[str, Step], results: dict[str, ModelResult]) -> None:
+        waiting = {n: set(s.upstream) for n, s in steps.items()}
+        downstream: dict[str, list[str]] = {n: [] for n in steps}
+        for name, ups in waiting.items():
+            for up in ups:
+                downstream[up].append(name)
+        for name in steps:
+            self._bus.emit("model.queued", run_id=self.run_id, model=name)
+        self._running: dict[Future[ModelResult], str] = {}
+        self._pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="interlace")
+        try:
+            for name in [n for n, ups in waiting.items() if not ups]:
+                self._submit(steps[name])
+            while self._running:
+                done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    name = self._running.pop(future)
+                    result = future.result()
+                    results[name] = result
+                    if result.status == "success":
+                        for child in downstream[name]:
+                            waiting[child].discard(name)
+                            if not waiting[child] and child not in results and not self.cancelled:
+                                self._submit(steps[child])
+                    elif result.status == "failed":
+                        self._skip_downstream(name, steps, downstream, results)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _schedule_cleanup(self, steps: dict[str, Step], results: dict[str, ModelResult]) -> None:
+        """After Ctrl-C: wait for the interrupted models to roll back and collect their results."""
+        for future, name in list(self._running.items()):
+            try:
+                results[name] = future.result()
+            except BaseException:  # pragma: no cover - the worker catches everything
+                results[name] = self._finish_unstarted(steps[name], "cancelled", "run cancelled")
+
+    def _submit(self, step: Step) -> None:
+        self._running[self._pool.submit(self._build, step)] = step.model
+
+    def _skip_downstream(self, failed: str, steps: dict[str, Step], downstream: dict[str, list[str]],
+                         results: dict[str, ModelResult]) -> None:
+        stack = list(downstream[failed])
+        while stack:
+            name = stack.pop()
+            if name in results:
+                continue
+            results[name] = self._finish_unstarted(steps[name], "skipped", "upstream_failed",
+                                                   reason=f"upstream model '{failed}' failed")
+            stack.extend(downstream[name])
+
+    def _finish_unstarted(self, step: Step, status: str, skip_reason: str, *, reason: str | None = None) -> ModelResult:
+        self._state.record_model_run(ModelRunRecord(
+            run_id=self.run_id, model=step.model, status=status, action=step.action,
+            reason=reason or step.reason, skip_reason=skip_reason,
+        ))
+        spec = self._models[step.model]
+        self._bus.emit("model.skipped", run_id=self.run_id, model=step.model, status=status,
+                       skip_reason=skip_reason, reason=reason)
+        return ModelResult(step.model, status, step.action, reason or step.reason,
+                           materialize=spec.materialize, skip_reason=skip_reason)
+
+    # -- one model -------------------------------------------------------------------------------
+    def _build(self, step: Step) -> ModelResult:
+        spec = self._models[step.model]
+        if self.cancelled:
+            return self._finish_unstarted(step, "cancelled", "run cancelled")
+        relation = self._relation_of(spec)
+        self._bus.emit("model.started", run_id=self.run_id, model=spec.name, materialize=spec.materialize,
+                       strategy=spec.strategy, relation=str(relation))
+        ctx = BuildContext(
+            spec=spec, step=step, relation=relation, engine=self._engine, state=self._state,
+            cursor=self._cursor(), run_id=self.run_id, models=self._models, upstream=self._upstream,
+            relation_of=self._relation_of, default_schema=self._default_schema, memory=self._memory,
+            ibis_backend=self._ibis_backend, is_cancelled=self._cancelled.is_set,
+            existing=self._existing.get(self._engine.key(relation)),
+        )
+        try:
+            outcome = build_model(ctx)
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a model result
+            return self._failed(ctx, exc)
+        persisted = is_persisted(spec)
+        result = ModelResult(
+            spec.name, "success", step.action, step.reason, relation=str(relation) if persisted else None,
+            materialize=spec.materialize, rows=outcome.stats.rows, inserted=outcome.stats.inserted,
+            updated=outcome.stats.updated, deleted=outcome.stats.deleted, duration_ms=outcome.duration_ms,
+        )
+        self._bus.emit("model.finished", run_id=self.run_id, model=spec.name, **_event_fields(result))
+        return result
+
+    def _failed(self, ctx: BuildContext, exc: BaseException) -> ModelResult:
+        spec = ctx.spec
+        cancelled = isinstance(exc, Cancelled | duckdb.InterruptException) and self.cancelled
+        error = None if cancelled else wrap_error(exc, spec)
+        status = "cancelled" if cancelled else "failed"
+        finished = datetime.now(UTC)
+        duration = (finished - ctx.started_at).total_seconds() * 1000
+        self._state.record_model_run(ModelRunRecord(
+            run_id=self.run_id, model=spec.name, status=status, action=ctx.step.action, reason=ctx.step.reason,
+            started_at=ctx.started_at, finished_at=finished, duration_ms=duration,
+            error=str(error) if error else None, skip_reason="run cancelled" if cancelled else None,
+        ))
+        result = ModelResult(spec.name, status, ctx.step.action, ctx.step.reason, materialize=spec.materialize,
+                             duration_ms=duration, error=error,
+                             skip_reason="run cancelled" if cancelled else None)
+        self._bus.emit("model.failed" if not cancelled else "model.skipped", run_id=self.run_id,
+                       model=spec.name, **_event_fields(result))
+        return result
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._engine.cursor()
+            self._local.cursor = cursor
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+        return cursor
+
+    def _ibis_backend(self) -> Any:
+        backend = getattr(self._local, "ibis", None)
+        if backend is None:
+            import ibis
+
+            backend = ibis.duckdb.from_connection(self._cursor())
+            self._local.ibis = backend
+        return backend
+
+    def _close_cursors(self) -> None:
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                with contextlib.suppress(duckdb.Error):
+                    cursor.close()
+            self._cursors.clear()
+
+
+def _event_fields(result: ModelResult) -> dict[str, Any]:
+    fields = result.to_dict()
+    fields.pop("model")
+    return fields

@@ -1,0 +1,147 @@
+"""The errors interlace raises, split by who must act.
+
+    InterlaceError                      root: everything interlace raises on purpose
+    ├── ProjectError                    the user's project (code, config) must change
+    │   ├── ConfigError                 config.yaml / config.{env}.yaml
+    │   ├── ModelDefinitionError        a model's declaration (decorator, SQL header, notebook cell)
+    │   │   └── ModelParseError         a SQL header or body that does not parse
+    │   ├── UnknownModelError           a name (dependency, selector, CLI argument) that is not a model
+    │   ├── DuplicateModelError         two models with one name
+    │   └── CycleError                  models that depend on each other
+    ├── ExecutionError                  building a model failed (wraps the DuckDB / Python error)
+    ├── StateError                      the state store (incl. a warehouse locked by another process)
+    │   └── WarehouseLockedError
+    └── InternalError                   a bug in interlace: please report it
+
+Every error carries structured fields (``model``, ``origin``, ``hint``, ``sql``) that widgets and the
+API render; ``str(error)`` gives the terminal text: what, where, why, and a closing ``Fix:`` line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "ConfigError",
+    "CycleError",
+    "DuplicateModelError",
+    "ExecutionError",
+    "InterlaceError",
+    "InterlaceWarning",
+    "InternalError",
+    "ModelDefinitionError",
+    "ModelParseError",
+    "ProjectError",
+    "StateError",
+    "UnknownModelError",
+    "WarehouseLockedError",
+    "did_you_mean",
+]
+
+
+class InterlaceWarning(UserWarning):
+    """Something works, but probably not as the user intended."""
+
+
+class InterlaceError(Exception):
+    """Root of the errors interlace raises on purpose."""
+
+    code = "INTERLACE_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        origin: str | None = None,
+        hint: str | None = None,
+        sql: str | None = None,
+        details: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.model = model
+        self.origin = origin
+        self.hint = hint
+        self.sql = sql
+        self.details = details
+
+    def __str__(self) -> str:
+        where = ""
+        if self.model and self.origin:
+            where = f"model '{self.model}' ({self.origin}): "
+        elif self.model:
+            where = f"model '{self.model}': "
+        elif self.origin:
+            where = f"{self.origin}: "
+        lines = [where + self.message]
+        if self.details:
+            lines.append(self.details)
+        if self.hint:
+            lines.append(f"Fix: {self.hint}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The structured fields, for widgets and API payloads."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "model": self.model,
+            "origin": self.origin,
+            "hint": self.hint,
+            "sql": self.sql,
+            "details": self.details,
+        }
+
+
+class ProjectError(InterlaceError):
+    code = "PROJECT_ERROR"
+
+
+class ConfigError(ProjectError):
+    code = "CONFIG_ERROR"
+
+
+class ModelDefinitionError(ProjectError):
+    code = "MODEL_DEFINITION_ERROR"
+
+
+class ModelParseError(ModelDefinitionError):
+    code = "MODEL_PARSE_ERROR"
+
+
+class UnknownModelError(ProjectError):
+    code = "MODEL_NOT_FOUND"
+
+
+class DuplicateModelError(ProjectError):
+    code = "DUPLICATE_MODEL"
+
+
+class CycleError(ProjectError):
+    code = "CYCLE"
+
+
+class ExecutionError(InterlaceError):
+    code = "EXECUTION_ERROR"
+
+
+class StateError(InterlaceError):
+    code = "STATE_ERROR"
+
+
+class WarehouseLockedError(StateError):
+    code = "WAREHOUSE_LOCKED"
+
+
+class InternalError(InterlaceError):
+    code = "INTERNAL_ERROR"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A " Did you mean 'x'?" suffix, or "" when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(f"'{c}'" for c in close) + "?"

@@ -1,0 +1,70 @@
+"""Selectors: ``name``, ``+name`` (and upstream), ``name+`` (and downstream), ``tag:x``,
+``path:models/x``, glob patterns (``stg_*``); a space separates a union; ``exclude`` removes."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping
+
+from interlace.errors import UnknownModelError, did_you_mean
+from interlace.project.graph import Graph
+from interlace.project.spec import ModelSpec
+
+__all__ = ["select"]
+
+
+def select(
+    models: Mapping[str, ModelSpec],
+    graph: Graph,
+    selector: Iterable[str] | str | None,
+    exclude: Iterable[str] | str | None = None,
+) -> set[str]:
+    """The model names a selector picks; no selector picks every model."""
+    tokens = _tokens(selector)
+    chosen = set(models) if not tokens else set().union(*(_one(t, models, graph) for t in tokens))
+    for token in _tokens(exclude):
+        chosen -= _one(token, models, graph)
+    return chosen
+
+
+def _tokens(value: Iterable[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    return [t for item in items for t in item.split()]
+
+
+def _one(token: str, models: Mapping[str, ModelSpec], graph: Graph) -> set[str]:
+    with_up, with_down = token.startswith("+"), token.endswith("+") and len(token) > 1
+    core = token.strip("+")
+    matched = _match(core, models)
+    result = set(matched)
+    for name in matched:
+        if with_up:
+            result |= graph.ancestors(name)
+        if with_down:
+            result |= graph.descendants(name)
+    return result
+
+
+def _match(core: str, models: Mapping[str, ModelSpec]) -> set[str]:
+    method, _, value = core.partition(":") if ":" in core else ("name", "", core)
+    if method == "tag":
+        return {n for n, s in models.items() if value in s.tags}
+    if method == "path":
+        prefix = value.rstrip("/")
+        return {n for n, s in models.items()
+                if s.origin.path == prefix or s.origin.path.startswith(prefix + "/")}
+    if method != "name":
+        raise UnknownModelError(
+            f"unknown selector method '{method}:' in '{core}'",
+            hint="use a model name, +name, name+, tag:x or path:models/x",
+        )
+    if any(ch in value for ch in "*?["):
+        return set(fnmatch.filter(models, value))
+    if value not in models:
+        raise UnknownModelError(
+            f"no model named '{value}'." + did_you_mean(value, models),
+            hint="run `interlace info` to list the models",
+        )
+    return {value}

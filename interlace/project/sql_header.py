@@ -1,0 +1,138 @@
+"""Read SQL model files: ``-- @model(...)`` headers, one or several models per file.
+
+A header uses the same keywords as the Python decorator, with literal values only, and may be
+continued over consecutive ``--`` lines. It is parsed with Python's ``ast`` (never evaluated).
+A file without a header is one model named after the file stem.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from interlace.errors import ModelDefinitionError, ModelParseError
+from interlace.project.dependencies import sql_references
+from interlace.project.spec import ModelSpec, Origin, make_spec
+
+__all__ = ["parse_sql_models"]
+
+_HEADER = re.compile(r"^\s*--\s*@model\b(.*)$")
+_COMMENT = re.compile(r"^\s*--(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    line: int  # 1-based line of the header (or 1 for a file without one)
+    keywords: dict[str, Any]
+    body: str
+    body_line: int  # 1-based line where the SQL body starts
+
+
+def parse_sql_models(text: str, *, path: str, stem: str) -> list[ModelSpec]:
+    """Every model declared in one SQL file's ``text``; ``path`` is used in messages and origins."""
+    blocks = _blocks(text, path)
+    if len(blocks) > 1:
+        for block in blocks:
+            if "name" not in block.keywords:
+                raise ModelDefinitionError(
+                    f"this file declares {len(blocks)} models, and the header at line {block.line} has no name=",
+                    origin=f"{path}:{block.line}",
+                    hint="give every header in a multi-model file its own name=\"...\"",
+                )
+    specs = []
+    for block in blocks:
+        origin = Origin(path, block.line)
+        name = str(block.keywords.get("name", stem))
+        sql = block.body.strip().rstrip(";").rstrip()
+        if not sql:
+            raise ModelDefinitionError("the model has no SQL after its header", model=name,
+                                       origin=str(origin), hint="write a SELECT below the header")
+        materialize = block.keywords.get("materialize", block.keywords.get("materialise"))
+        refs: tuple[str, ...] = ()
+        if "dependencies" not in block.keywords:
+            refs = sql_references(
+                sql, model=name, path=path, first_line=block.body_line,
+                allow_many=materialize == "none" or block.keywords.get("strategy") == "none",
+            )
+        specs.append(make_spec(
+            kind="sql", origin=origin, keywords=block.keywords, default_name=stem,
+            declared_by="the -- @model header", sql=sql, source=sql, inferred_dependencies=refs,
+        ))
+    return specs
+
+
+def _blocks(text: str, path: str) -> list[_Block]:
+    lines = text.splitlines()
+    headers: list[tuple[int, int, dict[str, Any]]] = []  # (first line index, last line index, keywords)
+    i = 0
+    while i < len(lines):
+        match = _HEADER.match(lines[i])
+        if match:
+            end, keywords = _parse_header(lines, i, path)
+            headers.append((i, end, keywords))
+            i = end + 1
+        else:
+            i += 1
+    if not headers:
+        return [_Block(line=1, keywords={}, body=text, body_line=1)]
+    preamble = [ln for ln in lines[: headers[0][0]] if ln.strip() and not _COMMENT.match(ln)]
+    if preamble:
+        raise ModelParseError(
+            "SQL appears before the first -- @model header",
+            origin=f"{path}:{lines.index(preamble[0]) + 1}",
+            hint="move the header to the top of the model, or delete the stray SQL",
+        )
+    blocks = []
+    for n, (start, end, keywords) in enumerate(headers):
+        stop = headers[n + 1][0] if n + 1 < len(headers) else len(lines)
+        blocks.append(_Block(line=start + 1, keywords=keywords,
+                             body="\n".join(lines[end + 1: stop]), body_line=end + 2))
+    return blocks
+
+
+def _parse_header(lines: list[str], start: int, path: str) -> tuple[int, dict[str, Any]]:
+    """Parse the header starting at ``lines[start]``; return its last line index and keywords."""
+    text = "model" + _HEADER.match(lines[start]).group(1)  # type: ignore[union-attr]
+    end = start
+    while True:
+        try:
+            tree = ast.parse(text.strip() or "model", mode="eval")
+            break
+        except SyntaxError as exc:
+            following = _COMMENT.match(lines[end + 1]) if end + 1 < len(lines) else None
+            if following is None or _HEADER.match(lines[end + 1]):
+                line = start + (exc.lineno or 1)
+                raise ModelParseError(
+                    f"malformed -- @model header: {exc.msg}",
+                    origin=f"{path}:{line}",
+                    details="  " + lines[line - 1].strip(),
+                    hint="write the header as -- @model(keyword=value, ...) with literal values, "
+                    "continuing it on following lines that start with --",
+                ) from None
+            end += 1
+            text += "\n" + following.group(1)
+    call = tree.body
+    if isinstance(call, ast.Name) and call.id == "model":
+        return end, {}
+    if not isinstance(call, ast.Call) or call.args:
+        raise ModelParseError(
+            "malformed -- @model header: expected model(keyword=value, ...) with keywords only",
+            origin=f"{path}:{start + 1}", hint="write -- @model(materialize=\"table\", ...)",
+        )
+    keywords: dict[str, Any] = {}
+    for kw in call.keywords:
+        line = start + getattr(kw.value, "lineno", 1)
+        if kw.arg is None:
+            raise ModelParseError("**mappings are not allowed in a -- @model header",
+                                  origin=f"{path}:{line}", hint="spell each keyword out")
+        try:
+            keywords[kw.arg] = ast.literal_eval(kw.value)
+        except ValueError:
+            raise ModelParseError(
+                f"keyword '{kw.arg}' in the -- @model header is not a literal value: {ast.unparse(kw.value)}",
+                origin=f"{path}:{line}",
+                hint="use only literals (strings, numbers, True/False/None, lists, dicts)",
+            ) from None
+    return end, keywords

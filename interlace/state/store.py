@@ -1,0 +1,282 @@
+"""Read and write the ``interlace`` state schema. Bound parameters only; one lock for own writes.
+
+Methods that take ``cursor=`` run inside the caller's transaction, so that a model's data and the
+record of it commit together (or not at all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from interlace.errors import StateError
+from interlace.state.schema import VERSIONS
+
+__all__ = ["CatalogEntry", "ModelRunRecord", "SchemaVersion", "StateStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRunRecord:
+    run_id: str
+    model: str
+    status: str
+    action: str | None = None
+    reason: str | None = None
+    relation: str | None = None
+    fingerprint: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float | None = None
+    rows_affected: int | None = None
+    inserted: int | None = None
+    updated: int | None = None
+    deleted: int | None = None
+    error: str | None = None
+    skip_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One model as the catalogue records it after a successful build."""
+
+    name: str
+    kind: str
+    materialize: str
+    strategy: str
+    relation: str | None
+    origin: str
+    config: dict[str, Any]
+    fingerprint: str | None
+    description: str | None
+    tags: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...] | None  # None: not persisted (ephemeral, none)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaVersion:
+    model: str
+    version: int
+    columns: list[tuple[str, str]]
+    changes: dict[str, Any]
+    run_id: str | None
+    recorded_at: datetime
+
+
+class StateStore:
+    """The ``interlace`` schema of one warehouse connection."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
+        self._cursor = connection.cursor()
+        self._lock = threading.RLock()
+        self.read_only = read_only
+        if not read_only:
+            self._migrate()
+
+    # -- setup ---------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            cur = self._cursor
+            cur.execute("CREATE SCHEMA IF NOT EXISTS interlace")
+            cur.execute("CREATE TABLE IF NOT EXISTS interlace.meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            row = cur.execute("SELECT value FROM interlace.meta WHERE key = 'state_version'").fetchone()
+            current = int(row[0]) if row else 0
+            if current > len(VERSIONS):
+                raise StateError(
+                    f"the warehouse's state schema is version {current}, newer than this interlace "
+                    f"understands ({len(VERSIONS)})",
+                    hint="upgrade interlace (pip install -U interlace)",
+                )
+            for version in range(current + 1, len(VERSIONS) + 1):
+                cur.begin()
+                try:
+                    cur.execute(VERSIONS[version - 1])
+                    cur.execute("INSERT OR REPLACE INTO interlace.meta VALUES ('state_version', ?)", [str(version)])
+                    cur.commit()
+                except BaseException:
+                    cur.rollback()
+                    raise
+
+    def mark_interrupted(self) -> int:
+        """Mark runs left ``running`` by a process that died (we hold the file lock now)."""
+        with self._lock:
+            rows = self._cursor.execute(
+                "UPDATE interlace.runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()), "
+                "error = coalesce(error, 'the process running it ended before the run finished') "
+                "WHERE status = 'running' AND pid IS DISTINCT FROM ? RETURNING run_id",
+                [os.getpid()],
+            ).fetchall()
+            return len(rows)
+
+    # -- runs ----------------------------------------------------------------------------------
+    def start_run(self, run_id: str, *, env: str, selector: str | None, trigger: str, total: int) -> None:
+        with self._lock:
+            self._cursor.execute(
+                "INSERT INTO interlace.runs (run_id, status, started_at, env, selector, trigger, pid, models_total) "
+                "VALUES (?, 'running', now(), ?, ?, ?, ?, ?)",
+                [run_id, env, selector, trigger, os.getpid(), total],
+            )
+
+    def finish_run(self, run_id: str, *, status: str, succeeded: int, failed: int, skipped: int,
+                   error: str | None = None) -> None:
+        with self._lock:
+            self._cursor.execute(
+                "UPDATE interlace.runs SET status = ?, finished_at = now(), models_succeeded = ?, "
+                "models_failed = ?, models_skipped = ?, error = ? WHERE run_id = ?",
+                [status, succeeded, failed, skipped, error, run_id],
+            )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM interlace.runs ORDER BY started_at DESC LIMIT ?", [limit])
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        rows = self._dicts("SELECT * FROM interlace.runs WHERE run_id = ?", [run_id])
+        return rows[0] if rows else None
+
+    # -- model runs ----------------------------------------------------------------------------
+    def record_model_run(self, record: ModelRunRecord, *, cursor: duckdb.DuckDBPyConnection | None = None) -> None:
+        """Append a model's outcome; with ``cursor``, inside that model's write transaction."""
+        sql = (
+            "INSERT INTO interlace.model_runs (run_id, model, status, action, reason, relation, fingerprint, "
+            "started_at, finished_at, duration_ms, rows_affected, inserted, updated, deleted, error, skip_reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        params = [record.run_id, record.model, record.status, record.action, record.reason,
+                  record.relation, record.fingerprint, record.started_at, record.finished_at, record.duration_ms, record.rows_affected,
+                  record.inserted, record.updated, record.deleted, record.error, record.skip_reason]
+        self._execute(sql, params, cursor)
+
+    def model_runs(self, *, run_id: str | None = None, model: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT * FROM interlace.model_runs WHERE (? IS NULL OR run_id = ?) AND (? IS NULL OR model = ?) "
+            "ORDER BY coalesce(finished_at, started_at) DESC NULLS LAST LIMIT ?",
+            [run_id, run_id, model, model, limit],
+        )
+
+    # -- model catalogue and schema history ------------------------------------------------------
+    def record_built(self, entries: Sequence[CatalogEntry], *, run_id: str) -> dict[str, SchemaVersion]:
+        """Refresh the catalogue and append schema versions for the models a run built.
+
+        Two statements for any number of models (the rows travel as Arrow), so a run of
+        thousands of models does not pay a round trip per model. Returns the new versions.
+        """
+        if not entries:
+            return {}
+        with self._lock:
+            cur = self._cursor
+            latest = self._latest_columns([e.name for e in entries if e.columns is not None])
+            versions = {}
+            for e in entries:
+                if e.columns is None:
+                    continue
+                current = [list(c) for c in e.columns]
+                before = latest.get(e.name)
+                if before is not None and before[1] == current:
+                    continue
+                changes = _diff(before[1], current) if before else {"created": True}
+                versions[e.name] = SchemaVersion(e.name, (before[0] + 1) if before else 1,
+                                                 [tuple(c) for c in current], changes, run_id,  # type: ignore[misc]
+                                                 datetime.now())
+            cur.begin()
+            try:
+                if versions:
+                    cur.register("__interlace_versions", pa.table({
+                        "model": [v.model for v in versions.values()],
+                        "version": [v.version for v in versions.values()],
+                        "columns": [json.dumps([list(c) for c in v.columns]) for v in versions.values()],
+                        "changes": [json.dumps(v.changes) for v in versions.values()],
+                    }))
+                    cur.execute(
+                        "INSERT INTO interlace.schema_history (model, version, columns, changes, run_id, recorded_at) "
+                        "SELECT model, version, columns, changes, ?, now() FROM __interlace_versions", [run_id])
+                    cur.unregister("__interlace_versions")
+                cur.register("__interlace_catalog", pa.table({
+                    "name": [e.name for e in entries],
+                    "kind": [e.kind for e in entries],
+                    "materialize": [e.materialize for e in entries],
+                    "strategy": [e.strategy for e in entries],
+                    "relation": [e.relation for e in entries],
+                    "origin": [e.origin for e in entries],
+                    "config": [json.dumps(e.config, default=str) for e in entries],
+                    "fingerprint": [e.fingerprint for e in entries],
+                    "columns": [json.dumps([list(c) for c in e.columns]) if e.columns is not None else None
+                                for e in entries],
+                    "description": [e.description for e in entries],
+                    "tags": pa.array([list(e.tags) for e in entries], type=pa.list_(pa.string())),
+                }))
+                cur.execute(
+                    "INSERT OR REPLACE INTO interlace.models (name, kind, materialize, strategy, relation, origin, "
+                    "config, fingerprint, columns, description, tags, last_run_id, last_success_at, updated_at) "
+                    "SELECT name, kind, materialize, strategy, relation, origin, config, fingerprint, columns, "
+                    "description, tags, ?, now(), now() FROM __interlace_catalog", [run_id])
+                cur.unregister("__interlace_catalog")
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+            return versions
+
+    def _latest_columns(self, models: list[str]) -> dict[str, tuple[int, list[list[str]]]]:
+        if not models:
+            return {}
+        rows = self._cursor.execute(
+            "SELECT model, version, columns FROM interlace.schema_history WHERE list_contains(?, model) "
+            "QUALIFY row_number() OVER (PARTITION BY model ORDER BY version DESC) = 1",
+            [models],
+        ).fetchall()
+        return {m: (v, json.loads(c)) for m, v, c in rows}
+
+    def models(self) -> list[dict[str, Any]]:
+        return self._dicts("SELECT * FROM interlace.models ORDER BY name", [])
+
+    def model(self, name: str) -> dict[str, Any] | None:
+        rows = self._dicts("SELECT * FROM interlace.models WHERE name = ?", [name])
+        return rows[0] if rows else None
+
+    # -- schema history ------------------------------------------------------------------------
+    def schema_history(self, model: str, *, limit: int | None = None,
+                       cursor: duckdb.DuckDBPyConnection | None = None) -> list[SchemaVersion]:
+        sql = ("SELECT model, version, columns, changes, run_id, recorded_at FROM interlace.schema_history "
+               "WHERE model = ? ORDER BY version DESC LIMIT ?")
+        rows = self._fetch(sql, [model, limit if limit is not None else 2**31 - 1], cursor)
+        return [SchemaVersion(m, v, [tuple(c) for c in json.loads(cols)], json.loads(ch), r, at)  # type: ignore[misc]
+                for m, v, cols, ch, r, at in rows]
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _execute(self, sql: str, params: list[Any], cursor: duckdb.DuckDBPyConnection | None) -> None:
+        if cursor is not None:
+            cursor.execute(sql, params)
+            return
+        with self._lock:
+            self._cursor.execute(sql, params)
+
+    def _fetch(self, sql: str, params: list[Any], cursor: duckdb.DuckDBPyConnection | None = None) -> list[tuple[Any, ...]]:
+        if cursor is not None:
+            return cursor.execute(sql, params).fetchall()
+        with self._lock:
+            return self._cursor.execute(sql, params).fetchall()
+
+    def _dicts(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        with self._lock:
+            result = self._cursor.execute(sql, params)
+            names = [d[0] for d in result.description or []]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def _diff(old: Sequence[tuple[str, str]], new: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    before, after = dict(old), dict(new)
+    return {
+        "added": [[c, t] for c, t in new if c not in before],
+        "removed": [[c, t] for c, t in old if c not in after],
+        "retyped": [[c, before[c], t] for c, t in new if c in before and before[c] != t],
+    }
