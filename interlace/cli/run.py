@@ -19,23 +19,20 @@ from interlace.options import PlanOptions, RunOptions
 def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None:
     """Build the selected models (all by default) and what they need.
 
-    Exits 1 when a model fails. Ctrl-C cancels: running models are rolled back.
+    Exits 1 when a model fails. Ctrl-C cancels: running models are rolled back and the run is
+    recorded as cancelled (exit status 130).
     """
     options = build_options(RunOptions, values)
     with open_workspace(project_dir, env) as ws:
         the_run = ws.prepare_run(options, trigger="cli")
         if not as_json:
             ws.events.subscribe(Progress(console))
-        try:
-            result = the_run.execute()
-        except KeyboardInterrupt:  # pragma: no cover - execute() handles it; belt and braces
-            the_run.cancel()
-            raise
+        result = the_run.execute()  # Ctrl-C inside cancels the run and returns its result
         if as_json:
             print(json.dumps(result.to_dict(), indent=2, default=str))
         else:
             print_summary(console, result)
-    sys.exit(0 if result.ok else 1)
+    sys.exit({"success": 0, "cancelled": 130}.get(result.status, 1))
 
 
 @cli.command()

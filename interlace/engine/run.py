@@ -153,6 +153,9 @@ class Run:
                                 self._submit(steps[child])
                     elif result.status == "failed":
                         self._skip_downstream(name, steps, downstream, results)
+        except KeyboardInterrupt:
+            self.cancel()  # before the pool is joined below, so running statements stop
+            raise
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
