@@ -5,7 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast lint check bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test test-fast lint check bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,11 +19,23 @@ demo: $(STAMP)
 	$(VENV)/bin/interlace run --project-dir examples/shop
 	$(VENV)/bin/interlace schema list --project-dir examples/shop customers
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# Browser tests drive Debian's Chromium with Playwright (which cannot download browsers here).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "WARNING: $(CHROMIUM) missing and not root: browser tests will be skipped (fail under CI)"; \
+		fi; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check interlace tests bench
