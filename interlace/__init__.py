@@ -40,9 +40,35 @@ __all__ = [
     "StateError",
     "UnknownModelError",
     "Workspace",
+    "load_ipython_extension",
     "model",
     "open",
+    "table",
+    "unload_ipython_extension",
 ]
+
+
+def table(name: str) -> Any:
+    """A model's table as an ibis table, from the notebook session's workspace (``%load_ext interlace``).
+
+    Outside a notebook, open the workspace yourself: ``interlace.open(path).table(name)``.
+    """
+    from interlace.magics.session import current_session
+
+    return current_session().workspace.table(name)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext interlace``: register the magics (the IPython glue is imported only now)."""
+    from interlace.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from interlace.magics import unload_ipython_extension as unload
+
+    unload(ipython)
 
 
 def __getattr__(name: str) -> Any:

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from interlace.errors import ConfigError
 
-__all__ = ["AttachConfig", "Config", "ConnectionConfig", "LoadedConfig", "RunConfig", "load_config"]
+__all__ = [
+    "AttachConfig", "AuthConfig", "Config", "ConnectionConfig", "CorsConfig", "LoadedConfig", "RateLimitConfig",
+    "RunConfig", "ServiceConfig", "ServiceKeyConfig", "load_config",
+]
 
 DEFAULT_ENV = "dev"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -54,6 +57,68 @@ class RunConfig(_Strict):
     default_schema: str = "main"
 
 
+class ServiceKeyConfig(_Strict):
+    """An API key given through an environment variable (the key itself never sits in the file)."""
+
+    name: str = Field(min_length=1)
+    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    scope: Literal["read", "run", "admin"] = "read"
+
+
+class AuthConfig(_Strict):
+    """``service.auth``: API keys are required everywhere except the whitelisted paths."""
+
+    enabled: bool = True
+    keys: list[ServiceKeyConfig] = Field(default_factory=list)
+    whitelist: list[str] = Field(default_factory=lambda: ["/health"])
+    session_hours: float = Field(default=12.0, gt=0)  # dashboard login cookie lifetime
+
+
+class RateLimitConfig(_Strict):
+    """``service.rate_limit``: a token bucket per API key (``rate`` per second, up to ``burst``)."""
+
+    enabled: bool = True
+    rate: float = Field(default=50.0, gt=0)
+    burst: int = Field(default=200, ge=1)
+
+
+class CorsConfig(_Strict):
+    """``service.cors``: browser origins allowed to call the API; explicit origins only."""
+
+    origins: list[str] = Field(default_factory=list)
+
+    @field_validator("origins")
+    @classmethod
+    def _explicit(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin == "*" or not re.match(r"^https?://[^/*\s]+$", origin):
+                raise ValueError(
+                    f"{origin!r} is not an explicit origin: give scheme://host[:port] such as "
+                    "'https://dashboard.example.com' (wildcards are not allowed)")
+        return origins
+
+
+class ServiceConfig(_Strict):
+    """``service:``: what ``interlace serve`` listens on and how it guards the API."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    cors: CorsConfig = Field(default_factory=CorsConfig)
+
+
+class QualityConfig(_Strict):
+    """``quality:``: checks for every table/view model (``defaults``) and per model (``models``).
+
+    Checks are written as in ``@model(quality_checks=...)``; they are validated when the project
+    loads, where the models they name are known.
+    """
+
+    defaults: list[Any] = Field(default_factory=list)
+    models: dict[str, list[Any]] = Field(default_factory=dict)
+
+
 class Config(_Strict):
     name: str | None = None
     connections: dict[str, ConnectionConfig] = Field(
@@ -61,7 +126,9 @@ class Config(_Strict):
     )
     default_connection: str = "default"
     models_paths: list[str] = Field(default_factory=lambda: ["models"])
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
 
 
 @dataclass(frozen=True, slots=True)

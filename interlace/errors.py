@@ -7,8 +7,11 @@
     │   │   └── ModelParseError         a SQL header or body that does not parse
     │   ├── UnknownModelError           a name (dependency, selector, CLI argument) that is not a model
     │   ├── DuplicateModelError         two models with one name
-    │   └── CycleError                  models that depend on each other
+    │   ├── CycleError                  models that depend on each other
+    │   └── InvalidOptionError          a bad command option (--since after --until, ...)
     ├── ExecutionError                  building a model failed (wraps the DuckDB / Python error)
+    │   ├── SchemaChangeError           the output does not fit the table under the schema mode
+    │   └── CheckFailedError            a quality check of severity error failed (nothing was written)
     ├── StateError                      the state store (incl. a warehouse locked by another process)
     │   └── WarehouseLockedError
     └── InternalError                   a bug in interlace: please report it
@@ -23,6 +26,7 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "CheckFailedError",
     "ConfigError",
     "CycleError",
     "DuplicateModelError",
@@ -30,9 +34,11 @@ __all__ = [
     "InterlaceError",
     "InterlaceWarning",
     "InternalError",
+    "InvalidOptionError",
     "ModelDefinitionError",
     "ModelParseError",
     "ProjectError",
+    "SchemaChangeError",
     "StateError",
     "UnknownModelError",
     "WarehouseLockedError",
@@ -123,8 +129,24 @@ class CycleError(ProjectError):
     code = "CYCLE"
 
 
+class InvalidOptionError(ProjectError):
+    code = "VALIDATION_ERROR"
+
+
 class ExecutionError(InterlaceError):
     code = "EXECUTION_ERROR"
+
+
+class SchemaChangeError(ExecutionError):
+    code = "SCHEMA_CHANGE"
+
+
+class CheckFailedError(ExecutionError):
+    code = "CHECK_FAILED"
+
+    def __init__(self, message: str, *, results: list | None = None, **fields: str | None) -> None:
+        super().__init__(message, **fields)
+        self.results = results or []
 
 
 class StateError(InterlaceError):

@@ -11,7 +11,25 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Flag", "PlanOptions", "RunOptions", "SchemaListOptions", "flags_of"]
+__all__ = [
+    "DagOptions",
+    "DiffOptions",
+    "EnvOptions",
+    "Flag",
+    "HelpOptions",
+    "InfoOptions",
+    "LineageOptions",
+    "ModelCellOptions",
+    "PlanOptions",
+    "QualityOptions",
+    "RunOptions",
+    "SchemaListOptions",
+    "ShowOptions",
+    "argparse_arguments",
+    "check_window",
+    "flags_of",
+    "options_from_namespace",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +39,7 @@ class Flag:
     names: tuple[str, ...]  # ("--force",) or ("select",) for a positional argument
     help: str
     kind: str = "flag"  # flag (bool) | value | many (repeatable) | positional (zero or more)
+    #   | argument (one positional value: required unless the field has a default)
     type: type = str
     metavar: str | None = None
 
@@ -45,8 +64,13 @@ class RunOptions:
     exclude: tuple[str, ...] = _opt("--exclude", help="models to leave out (same syntax as the selection)",
                                     kind="many", default=(), metavar="SELECTOR")
     force: bool = _opt("--force", help="build the selected models even if nothing changed", default=False)
+    since: str | None = _opt("--since", help="backfill incremental (cursor) models from this value (inclusive); "
+                             "the watermark is neither used nor moved", kind="value", metavar="VALUE")
+    until: str | None = _opt("--until", help="backfill up to this value (exclusive)", kind="value", metavar="VALUE")
     max_workers: int | None = _opt("--max-workers", help="models built at once (default: config run.max_workers, else CPU count)",
                                    kind="value", type=int, metavar="N")
+    quality_only: bool = _opt("--quality-only", help="re-run the quality checks of the selected models on their "
+                              "existing tables, without building anything", default=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +79,11 @@ class PlanOptions:
     exclude: tuple[str, ...] = _opt("--exclude", help="models to leave out (same syntax as the selection)",
                                     kind="many", default=(), metavar="SELECTOR")
     force: bool = _opt("--force", help="plan as if --force were given to run", default=False)
+    since: str | None = _opt("--since", help="plan a backfill from this value (see run --since)", kind="value",
+                             metavar="VALUE")
+    until: str | None = _opt("--until", help="plan a backfill up to this value", kind="value", metavar="VALUE")
+    diff: bool = _opt("--diff", help="also show how each model's columns would change, and which changes "
+                      "break a downstream model that reads the column", default=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +91,154 @@ class SchemaListOptions:
     select: tuple[str, ...] = _opt("select", help=_SELECT_HELP, kind="positional", default=(), metavar="SELECTOR")
 
 
+def check_window(since: str | None, until: str | None) -> None:
+    """``--since`` must come before ``--until`` (compared as timestamps, numbers, else text)."""
+    if since is None or until is None:
+        return
+    lo, hi = _comparable(since), _comparable(until)
+    if type(lo) is type(hi) and lo >= hi:
+        from interlace.errors import InvalidOptionError
+
+        raise InvalidOptionError(
+            f"--since {since} is not before --until {until}",
+            hint="give a window whose start comes before its end (--since is inclusive, --until exclusive)",
+        )
+
+
+def _comparable(value: str) -> Any:
+    from datetime import datetime
+
+    for parse in (datetime.fromisoformat, float):
+        try:
+            result = parse(value)
+        except ValueError:
+            continue
+        if isinstance(result, datetime) and result.tzinfo is not None:
+            result = result.replace(tzinfo=None)
+        return result
+    return value
+
+
 def flags_of(options: type) -> list[tuple[str, Flag]]:
     """(field name, flag) for every field of an options dataclass, in declaration order."""
     return [(f.name, f.metadata["flag"]) for f in dataclasses.fields(options)]
+
+
+# -- notebook faces (magics and the models/*.ipynb reader) ----------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DagOptions:
+    select: tuple[str, ...] = _opt("select", help=_SELECT_HELP + " (default: every model)", kind="positional",
+                                   default=(), metavar="SELECTOR")
+    exclude: tuple[str, ...] = _opt("--exclude", help="models to leave out (same syntax as the selection)",
+                                    kind="many", default=(), metavar="SELECTOR")
+
+
+@dataclass(frozen=True, slots=True)
+class ShowOptions:
+    model: str = _opt("model", help="the model whose rows to show", kind="argument",
+                      default=dataclasses.MISSING, metavar="MODEL")
+    limit: int = _opt("--limit", help="how many rows to show (default: 10)", kind="value", type=int,
+                      default=10, metavar="N")
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOptions:
+    model: str = _opt("model", help="the model whose latest schema change to show", kind="argument",
+                      default=dataclasses.MISSING, metavar="MODEL")
+
+
+@dataclass(frozen=True, slots=True)
+class QualityOptions:
+    model: str | None = _opt("model", help="the model whose check results to show (omit it for every model)",
+                             kind="argument", metavar="MODEL")
+    history: bool = _opt("--history", help="every recorded result, not only the latest of each check",
+                         default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LineageOptions:
+    target: str = _opt("target", help="MODEL.COLUMN, or MODEL for every column of the model", kind="argument",
+                       default=dataclasses.MISSING, metavar="MODEL[.COLUMN]")
+    downstream: bool = _opt("--downstream", help="follow the columns that read it, not its sources",
+                            default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InfoOptions:
+    """``info`` has no flags of its own (the CLI adds --project-dir, --env and --json)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvOptions:
+    name: str | None = _opt("name", help="the environment to switch to (omit it to show the current one)",
+                            kind="argument", metavar="NAME")
+
+
+@dataclass(frozen=True, slots=True)
+class HelpOptions:
+    command: str | None = _opt("command", help="the command to describe (omit it to list them all)",
+                               kind="argument", metavar="COMMAND")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCellOptions:
+    """``%%interlace_model``: a SQL cell as a model (the same line is read from ``models/*.ipynb``)."""
+
+    name: str | None = _opt("name", help="the model's name (or name= in the cell's -- @model header)",
+                            kind="argument", metavar="NAME")
+    materialize: str | None = _opt("--materialize", "--materialise",
+                                   help="table (default), view, ephemeral or none", kind="value",
+                                   metavar="KIND")
+    strategy: str | None = _opt("--strategy", help="replace (default), append, merge_by_key, scd_type_2 or none",
+                                kind="value", metavar="STRATEGY")
+    primary_key: tuple[str, ...] = _opt("--primary-key", help="key column(s); repeat it or separate with commas",
+                                        kind="many", default=(), metavar="COLUMN")
+    check: tuple[str, ...] = _opt("--check", help='a quality check such as "not_null(id)"; repeatable',
+                                  kind="many", default=(), metavar="CHECK")
+    schema: str | None = _opt("--schema", help="the schema the model is written to", kind="value",
+                              metavar="SCHEMA")
+    tag: tuple[str, ...] = _opt("--tag", help="a tag for selectors (tag:x); repeatable", kind="many",
+                                default=(), metavar="TAG")
+    no_run: bool = _opt("--no-run", help="only register the model; do not build it", default=False)
+
+
+def argparse_arguments(options: type) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """``(names, keywords)`` for ``argparse.ArgumentParser.add_argument``, one per field.
+
+    The notebook magics (through IPython's ``magic_arguments``, which is argparse) and the
+    ``models/*.ipynb`` reader parse their command lines with these, so they agree with each other
+    and, through the same :class:`Flag` metadata, with the CLI.
+    """
+    out: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    for field in dataclasses.fields(options):
+        flag: Flag = field.metadata["flag"]
+        metavar = flag.metavar or field.name.upper()
+        if flag.kind == "positional":
+            out.append(((field.name,), {"nargs": "*", "metavar": metavar, "help": flag.help}))
+        elif flag.kind == "argument":
+            optional = field.default is not dataclasses.MISSING
+            out.append(((field.name,), {"nargs": "?" if optional else None, "metavar": metavar,
+                                        "help": flag.help, "type": flag.type}))
+        elif flag.kind == "flag":
+            out.append((flag.names, {"dest": field.name, "action": "store_true", "help": flag.help}))
+        elif flag.kind == "many":
+            out.append((flag.names, {"dest": field.name, "action": "append", "type": flag.type,
+                                     "metavar": metavar, "help": flag.help}))
+        else:
+            out.append((flag.names, {"dest": field.name, "type": flag.type, "metavar": metavar,
+                                     "help": flag.help}))
+    return out
+
+
+def options_from_namespace(options: type, namespace: Any) -> Any:
+    """The options value from a parsed argparse namespace (lists become tuples, absent values defaults)."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(options):
+        value = getattr(namespace, field.name, None)
+        if isinstance(value, list):
+            value = tuple(value)
+        if value is None and field.default is not dataclasses.MISSING:
+            value = field.default
+        values[field.name] = value
+    return options(**values)

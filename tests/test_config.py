@@ -97,3 +97,21 @@ def test_default_connection_must_exist(tmp_path: Path) -> None:
     write_files(tmp_path, {"config.yaml": "default_connection: wh\n"})
     with pytest.raises(ConfigError, match="default_connection 'wh' is not one of the connections"):
         load_config(tmp_path)
+
+
+def test_service_section_defaults_and_validation(tmp_path: Path) -> None:
+    from interlace.config import Config
+
+    service = Config().service
+    assert (service.host, service.port, service.auth.enabled, service.auth.whitelist) == (
+        "127.0.0.1", 8080, True, ["/health"])
+    assert (service.rate_limit.rate, service.rate_limit.burst, service.cors.origins) == (50.0, 200, [])
+    (tmp_path / "config.yaml").write_text("service:\n  cors:\n    origins: ['*']\n")
+    with pytest.raises(ConfigError) as wildcard:
+        load_config(tmp_path)
+    assert "'*' is not an explicit origin" in str(wildcard.value)
+    (tmp_path / "config.yaml").write_text("service:\n  auth:\n    enable: false\n")
+    with pytest.raises(ConfigError) as typo:
+        load_config(tmp_path)
+    assert "unknown key 'service.auth.enable' (valid keys here: enabled, keys, whitelist, session_hours)" in str(
+        typo.value)

@@ -96,3 +96,41 @@ def _describe(changes: dict[str, Any], columns: list[tuple[str, str]]) -> str:
     parts += [f"-{c}" for c, _ in changes.get("removed", [])]
     parts += [f"{c}: {old} → {new}" for c, old, new in changes.get("retyped", [])]
     return ", ".join(parts) or "no change"
+
+
+@schema.command("diff")
+@click.argument("model")
+@click.option("--from", "from_version", type=int, help="schema version to compare from (default: the previous one)")
+@click.option("--to", "to_version", type=int, help="schema version to compare to (default: the latest)")
+@click.option("--env1", help="compare the model's table in this environment ...")
+@click.option("--env2", help="... with its table in this one")
+@workspace_flags
+@json_flag
+def schema_diff(model: str, from_version: int | None, to_version: int | None, env1: str | None, env2: str | None,
+                project_dir: str, env: str | None, as_json: bool) -> None:
+    """How MODEL's columns differ between two versions, or between two environments."""
+    from interlace.engine.schema_modes import compare_columns
+
+    if (env1 is None) != (env2 is None):
+        raise click.UsageError("give both --env1 and --env2 (or neither, to compare versions)")
+    if env1 is not None and env2 is not None:
+        sides = []
+        for side in (env1, env2):
+            with open_workspace(project_dir, side) as ws:
+                sides.append(ws.columns(model))
+        changes = compare_columns(sides[0], sides[1])
+        title = f"{model}: env {env1} -> env {env2}"
+    else:
+        with open_workspace(project_dir, env) as ws:
+            first, last, changes = ws.schema_diff(model, from_version, to_version)
+        title = f"{model}: version {first} -> {last}"
+    if as_json:
+        print(json.dumps({"title": title, "changes": [
+            {"column": c.column, "kind": c.kind, "old_type": c.old_type, "new_type": c.new_type} for c in changes]},
+            indent=2))
+        return
+    console.print(title, markup=False)
+    if not changes:
+        console.print("  no differences")
+    for change in changes:
+        console.print(f"  {change.describe()}", markup=False)

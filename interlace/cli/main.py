@@ -34,7 +34,7 @@ def open_workspace(project_dir: str, env: str | None) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print their message (no traceback) and exit with status 2."""
-    from interlace.cli import info, init, run  # noqa: F401 - registers the commands
+    from interlace.cli import info, init, keys, lineage, quality, run, serve, state  # noqa: F401 - registers the commands
 
     try:
         cli.main(args=argv, prog_name="interlace", standalone_mode=False)

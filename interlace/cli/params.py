@@ -19,6 +19,8 @@ def options_from(options: type) -> Callable[[F], F]:
         for name, flag in reversed(flags_of(options)):
             if flag.positional:
                 param = click.argument(name, nargs=-1, metavar=f"[{flag.metavar or name.upper()}]...")
+            elif flag.kind == "argument":
+                param = click.argument(name, metavar=flag.metavar or name.upper())
             elif flag.kind == "flag":
                 param = click.option(*flag.names, name, is_flag=True, default=False, help=flag.help)
             elif flag.kind == "many":

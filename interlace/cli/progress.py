@@ -36,6 +36,7 @@ class Progress:
                 parts.append(f"{data['rows']:,} rows")
             if data.get("duration_ms") is not None:
                 parts.append(f"{data['duration_ms'] / 1000:.2f}s")
+            parts.extend(_badges(data.get("checks") or []))
         elif status == "skipped" or status == "cancelled":
             parts.append(escape(str(data.get("reason") or data.get("skip_reason") or status)))
         else:
@@ -43,7 +44,29 @@ class Progress:
         self.console.print("  ".join(parts), highlight=False)
 
 
+def _badges(checks: list[dict]) -> list[str]:
+    """``checks 3 ✓`` and, when they exist, warn / fail counts."""
+    if not checks:
+        return []
+    passed = sum(1 for c in checks if c["status"] == "pass")
+    warned = sum(1 for c in checks if c["status"] != "pass" and c["severity"] == "warn")
+    failed = len(checks) - passed - warned
+    badge = f"[green]checks {passed} ✓[/]"
+    if warned:
+        badge += f" [yellow]{warned} warn[/]"
+    if failed:
+        badge += f" [red]{failed} ✗[/]"
+    return [badge]
+
+
 def print_summary(console: Console, result: RunResult) -> None:
+    for model in result.results.values():
+        for check in model.checks:
+            if check.status != "pass" and check.check.severity == "warn":
+                console.print(f"\n[yellow]warn[/] {escape(model.model)}: {escape(check.check.name)} — "
+                              f"{escape(check.message)}", highlight=False)
+                for sample in check.samples[:3]:
+                    console.print(f"    {sample}", markup=False, soft_wrap=True)
     for model in result.results.values():
         if model.error is not None:
             console.print(f"\n[red]✗ {escape(model.model)}[/]")

@@ -43,8 +43,28 @@ def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> Non
     """Show what `run` would build, and why, without writing anything."""
     options = build_options(PlanOptions, values)
     with open_workspace(project_dir, env) as ws:
-        the_plan = ws.plan(options.select or None, exclude=options.exclude or None, force=options.force)
-        if as_json:
-            print(json.dumps(the_plan.to_dict(), indent=2))
-        else:
-            console.print(the_plan.explain(), markup=False)
+        the_plan = ws.plan(options.select or None, exclude=options.exclude or None, force=options.force,
+                           since=options.since, until=options.until)
+        previews = ws.plan_diff(the_plan) if options.diff else {}
+    if as_json:
+        data = the_plan.to_dict()
+        if options.diff:
+            data["schema_changes"] = [p.to_dict() for p in previews.values()]
+        print(json.dumps(data, indent=2))
+        return
+    console.print(the_plan.explain(), markup=False)
+    if options.diff:
+        print_previews(previews)
+
+
+def print_previews(previews: dict) -> None:
+    changed = [p for p in previews.values() if p.changes or p.note]
+    console.print("\nSchema changes:" if changed else "\nSchema changes: none")
+    for preview in changed:
+        console.print(f"  {preview.model}: {preview.note}" if preview.note else f"  {preview.model}:", markup=False)
+        for change in preview.changes:
+            console.print(f"    {change.describe()}", markup=False)
+    breaking = [(p.model, c, readers) for p in previews.values() for c, readers in p.breaking]
+    for model, change, readers in breaking:
+        console.print(f"[red]BREAKING[/] {model}.{change.column} ({change.kind}) is read by "
+                      + ", ".join(readers), highlight=False)

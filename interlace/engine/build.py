@@ -16,16 +16,28 @@ import pyarrow as pa
 
 from interlace.engine.compile import compile_sql, memory_name
 from interlace.engine.engine import Engine
-from interlace.engine.output import Output, UnsupportedResult, to_output
+from interlace.engine.incremental import CursorFilter, cursor_filter
+from interlace.engine.output import Output
+from interlace.engine.python_model import call_python_model
 from interlace.engine.relation import Relation, quote
-from interlace.engine.strategies import STRATEGIES, WriteRequest, WriteStats
-from interlace.errors import ExecutionError, InterlaceError, InternalError
-from interlace.planner.plan import Step, is_in_memory, is_inlined, upstream_through_inlined
-from interlace.project.discovery import user_traceback
+from interlace.engine.schema_modes import apply_schema_mode, compare_columns
+from interlace.engine.strategies import (
+    KEEPS_HISTORY,
+    STRATEGIES,
+    WriteRequest,
+    WriteStats,
+    system_columns,
+)
+from interlace.errors import CheckFailedError, ExecutionError, InterlaceError, InternalError
+from interlace.lineage.sql import Edge, LineageError, sql_lineage
+from interlace.planner.plan import Step, is_in_memory, upstream_through_inlined
+from interlace.project.dependencies import analyse_sql
 from interlace.project.spec import ModelSpec
+from interlace.quality.checks import Check
+from interlace.quality.runner import CheckResult, run_checks
 from interlace.state.store import ModelRunRecord, StateStore
 
-__all__ = ["BuildContext", "BuildOutcome", "Cancelled", "build_model", "is_persisted", "wrap_error"]
+__all__ = ["BuildContext", "BuildOutcome", "Cancelled", "build_model", "check_model", "is_persisted", "wrap_error"]
 
 
 class Cancelled(Exception):
@@ -49,7 +61,13 @@ class BuildContext:
     ibis_backend: Callable[[], Any]  # the ibis backend over this thread's cursor (made on demand)
     is_cancelled: Callable[[], bool]
     existing: str | None  # 'table', 'view' or None: the target as it was when the run was planned
+    window: tuple[str | None, str | None] = (None, None)  # --since / --until backfill
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))  # the run's timestamp
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    cursor_filter: CursorFilter | None = None  # set while building an incremental model
+    checks: tuple[Check, ...] = ()  # quality checks run on the new data before it commits
+    lineage: tuple[Edge, ...] | None = None  # a Python model's lineage, from its ibis expression
+    resolve: Callable[[str], Relation | None] = lambda name: None  # a name in a check -> relation
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,85 +75,101 @@ class BuildOutcome:
     stats: WriteStats
     finished_at: datetime
     duration_ms: float
+    checks: tuple[CheckResult, ...] = ()
+    lineage: tuple[Edge, ...] | None = None
 
 
 def build_model(ctx: BuildContext) -> BuildOutcome:
     """Build ``ctx.spec``; raise an :class:`InterlaceError` (or :class:`Cancelled`) on failure."""
     clock = time.perf_counter()
-    memory_inputs = [u for u in upstream_through_inlined(ctx.spec.name, ctx.models, ctx.upstream) if is_in_memory(ctx.models[u])]
+    spec = ctx.spec
+    memory_inputs = [u for u in upstream_through_inlined(spec.name, ctx.models, ctx.upstream) if is_in_memory(ctx.models[u])]
     with _registered(ctx.cursor, {memory_name(u): ctx.memory[u] for u in memory_inputs if u in ctx.memory}):
+        watermark = ctx.state.cursor_value(spec.name) if spec.config.cursor else None
+        ctx.cursor_filter = cursor_filter(
+            spec, engine=ctx.engine, cursor=ctx.cursor, models=ctx.models, relation_of=ctx.relation_of,
+            watermark=watermark[1] if watermark and watermark[0] == spec.config.cursor else None,
+            window=ctx.window,
+        )
         output = _produce(ctx)
         if ctx.is_cancelled():
             raise Cancelled
-        with _registered(ctx.cursor, {_source_name(ctx.spec): output.data} if output.data is not None else {}):
-            sql = output.sql or (f"SELECT * FROM {quote(_source_name(ctx.spec))}" if output.data is not None else None)
+        with _registered(ctx.cursor, {_source_name(spec): output.data} if output.data is not None else {}):
+            sql = output.sql or (f"SELECT * FROM {quote(_source_name(spec))}" if output.data is not None else None)
             if sql is not None:
-                sql = _shape(ctx, sql)
+                sql = _shape(ctx, sql, output.params)
             with ctx.engine.transaction(ctx.cursor):
-                stats = MATERIALIZATIONS[ctx.spec.materialize](ctx, sql, output)
+                stats = MATERIALIZATIONS[spec.materialize](ctx, sql, output)
+                _advance_watermark(ctx)
+                checks = check_model(ctx.cursor, ctx.spec, ctx.relation, ctx.checks, ctx.resolve)
                 if ctx.is_cancelled():
                     raise Cancelled
-                return _record_success(ctx, stats, clock)
+                return _record_success(ctx, stats, clock, checks)
+
+
+def check_model(cursor: duckdb.DuckDBPyConnection, spec: ModelSpec, relation: Relation,
+                checks: tuple[Check, ...], resolve: Callable[[str], Relation | None]) -> tuple[CheckResult, ...]:
+    """Run the model's checks; a blocking failure raises :class:`CheckFailedError` (inside a
+    build's transaction, that rolls the new data back: failing data never lands)."""
+    results = tuple(run_checks(cursor, relation, checks, resolve=resolve))
+    blocking = [r for r in results if r.blocking]
+    if blocking:
+        lines = [f"  {r.check.name}: {r.message or r.status}" for r in blocking]
+        raise CheckFailedError(
+            f"{len(blocking)} quality check{'s' if len(blocking) != 1 else ''} of severity error failed; "
+            "the new data was not written",
+            model=spec.name, origin=str(spec.origin), details="\n".join(lines), results=list(results),
+            hint="fix the data or the model (`interlace quality " + spec.name + "` shows failing rows), "
+            "or set severity='warn' on the check",
+        )
+    return results
 
 
 # -- producing rows ------------------------------------------------------------------------------
 
 def _produce(ctx: BuildContext) -> Output:
-    spec = ctx.spec
-    if spec.kind == "sql":
-        return Output(sql=compile_sql(spec, models=ctx.models, upstream=ctx.upstream,
-                                      relation_of=ctx.relation_of, default_schema=ctx.default_schema))
-    assert spec.func is not None
-    backend = ctx.ibis_backend()
-    inputs = {param: _ibis_input(ctx, backend, dep) for param, dep in _parameters(spec)}
+    spec, filt = ctx.spec, ctx.cursor_filter
+    if spec.kind == "python":
+        output = call_python_model(ctx, filt)
+        if output.sql is not None:
+            ctx.lineage = _python_lineage(ctx, output.sql)
+        return output
+    filters = {ref: filt.predicate for ref in filt.inputs} if filt and filt.predicate else {}
+    sql = compile_sql(spec, models=ctx.models, upstream=ctx.upstream, relation_of=ctx.relation_of,
+                      default_schema=ctx.default_schema, filters=filters)
+    return Output(sql=sql, params=dict(filt.params) if filters and filt else {})
+
+
+def _python_lineage(ctx: BuildContext, sql: str) -> tuple[Edge, ...]:
+    """Lineage of the SQL a Python model's ibis expression compiled to (no user code is re-run)."""
     try:
-        result = spec.func(**inputs)
-    except Exception as exc:
-        raise ExecutionError(
-            f"the Python model raised {type(exc).__name__}: {exc}",
-            model=spec.name, origin=str(spec.origin), details=user_traceback(exc),
-            hint="fix the error in the model function (the traceback above shows your code only)",
-        ) from exc
-    try:
-        return to_output(result, backend=backend)
-    except UnsupportedResult as exc:
-        raise ExecutionError(str(exc), model=spec.name, origin=str(spec.origin),
-                             hint="convert the result to one of the supported types") from None
+        refs, _ = analyse_sql(sql, model=ctx.spec.name, path=str(ctx.spec.origin), first_line=1)
+        schema = {}
+        for ref in refs:
+            parts = ref.split(".")
+            relation = Relation(parts[-2] if len(parts) > 1 else "main", parts[-1],
+                                catalog=parts[-3] if len(parts) > 2 and parts[-3] != ctx.engine.database else None)
+            schema[ref] = dict(ctx.engine.columns(relation, ctx.cursor))
+        return tuple(sql_lineage(sql, schema))
+    except (InterlaceError, LineageError, duckdb.Error):
+        return ()
 
 
-def _parameters(spec: ModelSpec) -> list[tuple[str, str]]:
-    """(function parameter, dependency it receives) pairs of a Python model."""
-    deps = spec.dependencies
-    by_last = {d.split(".")[-1]: d for d in deps}
-    return [(p, by_last.get(p, p)) for p in spec.inferred_dependencies]
+def _advance_watermark(ctx: BuildContext) -> None:
+    filt = ctx.cursor_filter
+    if filt is None or filt.backfill:
+        return
+    value = filt.advance(ctx.cursor)
+    if value is not None:
+        ctx.state.set_cursor(ctx.spec.name, filt.column, value, cursor=ctx.cursor)
 
 
-def _ibis_input(ctx: BuildContext, backend: Any, ref: str) -> Any:
-    import ibis
-
-    spec = ctx.models.get(ref.split(".")[-1])
-    if spec is not None and ref.split(".")[-1] in ctx.upstream.get(ctx.spec.name, ()):
-        if is_inlined(spec):
-            return backend.sql(compile_sql(spec, models=ctx.models, upstream=ctx.upstream,
-                                           relation_of=ctx.relation_of, default_schema=ctx.default_schema))
-        if is_in_memory(spec):
-            return ibis.memtable(ctx.memory[spec.name])
-        relation = ctx.relation_of(spec)
-        return backend.table(relation.name, database=(relation.catalog or ctx.engine.database, relation.schema))
-    parts = ref.split(".")
-    if len(parts) == 1:
-        return backend.table(parts[0])
-    if len(parts) == 2:
-        return backend.table(parts[1], database=parts[0])
-    return backend.table(parts[2], database=(parts[0], parts[1]))
-
-
-def _shape(ctx: BuildContext, sql: str) -> str:
+def _shape(ctx: BuildContext, sql: str, params: Mapping[str, Any]) -> str:
     """Apply ``column_mapping`` (renames), ``fields`` (casts) and ``strict`` to the output."""
     config = ctx.spec.config
     if not config.column_mapping and not config.fields:
         return sql
-    columns = [row[0] for row in ctx.cursor.execute(f"DESCRIBE {sql}").fetchall()]
+    columns = [c for c, _ in _describe(ctx.cursor, sql, params)]
     mapping = dict(config.column_mapping or {})
     missing = [c for c in mapping if c not in columns]
     if missing:
@@ -185,7 +219,18 @@ def _table(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
             hint="return data, or declare materialize='none' for a model run for its side effects",
         )
     kind = _prepare_target(ctx, "table")
-    return strategy(WriteRequest(ctx.cursor, ctx.relation, sql, ctx.spec, exists=kind == "table"))
+    spec = ctx.spec
+    keeps_history = spec.strategy in KEEPS_HISTORY
+    exists = kind == "table"
+    needs_columns = keeps_history or (exists and spec.config.schema_mode == "strict")
+    source_columns = _describe(ctx.cursor, sql, output.params) if needs_columns else []
+    if exists and needs_columns:
+        hidden = system_columns(spec)
+        table_columns = [(c, t) for c, t in ctx.engine.columns(ctx.relation, ctx.cursor) if c.lower() not in hidden]
+        changes = compare_columns(table_columns, source_columns)
+        apply_schema_mode(ctx.cursor, spec, ctx.relation, changes, keeps_history=keeps_history)
+    return strategy(WriteRequest(ctx.cursor, ctx.relation, sql, spec, exists=exists, params=output.params,
+                                 source_columns=source_columns, now=ctx.now))
 
 
 def _view(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
@@ -198,6 +243,15 @@ def _view(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
             model=ctx.spec.name, origin=str(ctx.spec.origin),
             hint="use materialize='table'" + ("" if memory else ", or return an ibis expression"),
         )
+    if output.params:
+        raise ExecutionError(
+            "a view cannot be incremental: its query would need the run's cursor values",
+            model=ctx.spec.name, origin=str(ctx.spec.origin),
+            hint="use materialize='table' with strategy='append' or 'merge_by_key' for a cursor model",
+        )
+    if ctx.existing == "view" and ctx.spec.config.schema_mode == "strict":
+        changes = compare_columns(ctx.engine.columns(ctx.relation, ctx.cursor), _describe(ctx.cursor, sql or "", {}))
+        apply_schema_mode(ctx.cursor, ctx.spec, ctx.relation, changes, keeps_history=False)
     _prepare_target(ctx, "view")
     ctx.cursor.execute(f"CREATE OR REPLACE VIEW {ctx.relation.sql} AS {sql}")
     return WriteStats()
@@ -213,7 +267,7 @@ def _in_memory(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats
     elif output.data is not None:
         table = output.data.read_all() if isinstance(output.data, pa.RecordBatchReader) else output.data
     elif sql is not None:
-        table = ctx.cursor.execute(sql).to_arrow_table()
+        table = (ctx.cursor.execute(sql, output.params) if output.params else ctx.cursor.execute(sql)).to_arrow_table()
     else:
         table = None
     if table is not None:
@@ -245,7 +299,8 @@ def _prepare_target(ctx: BuildContext, wanted: str) -> str | None:
 
 # -- recording -----------------------------------------------------------------------------------
 
-def _record_success(ctx: BuildContext, stats: WriteStats, clock: float) -> BuildOutcome:
+def _record_success(ctx: BuildContext, stats: WriteStats, clock: float,
+                    checks: tuple[CheckResult, ...] = ()) -> BuildOutcome:
     """Append the model's run record inside its write transaction (data and record commit together).
 
     The catalogue and schema history are refreshed for all models at once when the run ends.
@@ -255,11 +310,13 @@ def _record_success(ctx: BuildContext, stats: WriteStats, clock: float) -> Build
     duration_ms = (time.perf_counter() - clock) * 1000
     ctx.state.record_model_run(ModelRunRecord(
         run_id=ctx.run_id, model=spec.name, status="success", action=ctx.step.action, reason=ctx.step.reason,
-        relation=str(ctx.relation) if is_persisted(spec) else None, started_at=ctx.started_at,
+        relation=str(ctx.relation) if is_persisted(spec) else None, fingerprint=ctx.step.fingerprint,
+        inputs=[list(i) for i in ctx.step.inputs] if ctx.step.inputs is not None else None,
+        started_at=ctx.started_at,
         finished_at=finished, duration_ms=duration_ms, rows_affected=stats.rows, inserted=stats.inserted,
         updated=stats.updated, deleted=stats.deleted,
     ), cursor=ctx.cursor)
-    return BuildOutcome(stats, finished, duration_ms)
+    return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage)
 
 
 def is_persisted(spec: ModelSpec) -> bool:
@@ -283,6 +340,12 @@ def _registered(cursor: duckdb.DuckDBPyConnection, data: Mapping[str, Any]) -> I
         for name in data:
             with contextlib.suppress(duckdb.Error):
                 cursor.unregister(name)
+
+
+def _describe(cursor: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(column, type) of a query's result, without running it."""
+    result = cursor.execute(f"DESCRIBE {sql}", dict(params)) if params else cursor.execute(f"DESCRIBE {sql}")
+    return [(row[0], row[1]) for row in result.fetchall()]
 
 
 def _statements(sql: str) -> list[str]:

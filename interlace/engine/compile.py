@@ -8,12 +8,14 @@ result that lives in memory during the run, or a model in another schema or data
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
 
 from interlace.engine.relation import Relation
 from interlace.planner.plan import is_in_memory, is_inlined
+from interlace.project.dependencies import table_reference
 from interlace.project.spec import ModelSpec
 
 __all__ = ["compile_sql", "memory_name"]
@@ -31,11 +33,17 @@ def compile_sql(
     upstream: Mapping[str, tuple[str, ...]],
     relation_of: Callable[[ModelSpec], Relation],
     default_schema: str,
+    filters: Mapping[str, str] | None = None,
 ) -> str:
-    """The runnable SQL of ``spec`` (a SQL model)."""
+    """The runnable SQL of ``spec`` (a SQL model).
+
+    ``filters`` maps lower-cased references (as written in the SQL) to a predicate that every
+    row read through that reference must satisfy (an incremental model's cursor window).
+    """
     assert spec.sql is not None
+    filters = filters or {}
     ups = [models[u] for u in upstream.get(spec.name, ())]
-    if not any(_needs_rewrite(u, relation_of(u), default_schema) for u in ups):
+    if not filters and not any(_needs_rewrite(u, relation_of(u), default_schema) for u in ups):
         return spec.sql
     by_name = {u.name.lower(): u for u in ups}
     statements = sqlglot.parse(spec.sql, dialect="duckdb")
@@ -47,15 +55,32 @@ def compile_sql(
         for table in list(statement.find_all(exp.Table)):
             if not isinstance(table.this, exp.Identifier):
                 continue
+            if not table.db and table.name.lower() in ctes:
+                continue
+            predicate = filters.get(table_reference(table).lower())
             target = by_name.get(table.name.lower())
-            if target is None or (not table.db and table.name.lower() in ctes):
+            if target is not None and table.db and table.db.lower() != (target.config.schema or default_schema).lower():
+                target = None
+            if target is None:
+                if predicate:
+                    table.replace(_filtered(table.copy(), predicate, table.alias or table.name))
                 continue
-            if table.db and table.db.lower() != (target.config.schema or default_schema).lower():
-                continue
-            table.replace(_replacement(table, target, models=models, upstream=upstream,
-                                       relation_of=relation_of, default_schema=default_schema))
+            replacement = _replacement(table, target, models=models, upstream=upstream,
+                                       relation_of=relation_of, default_schema=default_schema)
+            if predicate:
+                replacement = _filtered(replacement, predicate, table.alias or target.name)
+            table.replace(replacement)
         out.append(statement.sql(dialect="duckdb"))
     return ";\n".join(out)
+
+
+def _filtered(source: exp.Expression, predicate: str, alias: str) -> exp.Expression:
+    """``(SELECT * FROM source WHERE predicate) AS alias``."""
+    source.set("alias", None)
+    inner: Any = source.this if isinstance(source, exp.Subquery) else source
+    query = exp.select("*").from_(inner.subquery("__interlace_in") if isinstance(source, exp.Subquery) else inner)
+    query = query.where(sqlglot.parse_one(predicate, dialect="duckdb"))
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def _needs_rewrite(up: ModelSpec, relation: Relation, default_schema: str) -> bool:

@@ -39,6 +39,7 @@ class Engine:
         self.path = path
         self.read_only = read_only
         self._lock = threading.Lock()
+        self._local = threading.local()
         self.connection = _connect(path, read_only=read_only)
         try:
             if project_dir is not None:
@@ -59,6 +60,14 @@ class Engine:
         with self._lock:
             return self.connection.cursor()
 
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor for catalog reads: a DuckDB connection object must not be shared
+        between threads, so the engine's helpers never use ``self.connection`` directly."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.cursor()
+        return cursor
+
     @contextlib.contextmanager
     def transaction(self, cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
         """BEGIN … COMMIT on ``cursor``; any exception rolls everything back."""
@@ -77,7 +86,7 @@ class Engine:
         One catalog scan; callers keep the answer rather than asking per relation (which would
         make a run of n models cost n scans of an n-table catalog).
         """
-        rows = (cursor or self.connection).execute(
+        rows = (cursor or self.reader()).execute(
             "SELECT database_name, schema_name, table_name, 'table' FROM duckdb_tables() "
             "UNION ALL SELECT database_name, schema_name, view_name, 'view' FROM duckdb_views() WHERE NOT internal"
         ).fetchall()
@@ -102,7 +111,7 @@ class Engine:
 
     def kind(self, relation: Relation, cursor: duckdb.DuckDBPyConnection | None = None) -> str | None:
         """'table', 'view' or None for a relation that does not exist."""
-        row = (cursor or self.connection).execute(
+        row = (cursor or self.reader()).execute(
             "SELECT 'table' FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
             "UNION ALL SELECT 'view' FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
             [relation.catalog or self.database, relation.schema, relation.name] * 2,
@@ -113,7 +122,7 @@ class Engine:
         """(column, type) of an existing relation, in order; [] when it does not exist."""
         if cursor is None and not self.exists(relation):
             return []
-        rows = (cursor or self.cursor()).execute(f"DESCRIBE {relation.sql}").fetchall()
+        rows = (cursor or self.reader()).execute(f"DESCRIBE {relation.sql}").fetchall()
         return [(row[0], row[1]) for row in rows]
 
     def columns_of(self, relations: Iterable[Relation]) -> dict[Relation, list[tuple[str, str]]]:
@@ -122,7 +131,7 @@ class Engine:
         out: dict[Relation, list[tuple[str, str]]] = {r: [] for r in wanted.values()}
         if not wanted:
             return out
-        rows = self.cursor().execute(
+        rows = self.reader().execute(
             "SELECT database_name, schema_name, table_name, column_name, data_type FROM duckdb_columns() "
             "WHERE list_contains(?, lower(schema_name)) ORDER BY database_name, schema_name, table_name, column_index",
             [sorted({k[1] for k in wanted})],

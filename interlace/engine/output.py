@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import GeneratorType
 from typing import Any
 
@@ -33,6 +33,7 @@ class Output:
 
     sql: str | None = None
     data: pa.Table | pa.RecordBatchReader | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # named parameters of ``sql``
 
     @property
     def is_empty(self) -> bool:

@@ -28,6 +28,16 @@ class ModelResult:
     skip_reason: str | None = None
     columns: tuple[tuple[str, str], ...] = ()
     schema_changed: bool = False
+    checks: tuple[Any, ...] = ()  # CheckResult values of the quality checks that ran
+
+    @property
+    def check_counts(self) -> dict[str, int]:
+        """Badges: how many checks passed, failed (warn or error) or could not run."""
+        counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0}
+        for check in self.checks:
+            key = check.status if check.status != "fail" else ("warn" if check.check.severity == "warn" else "fail")
+            counts[key] += 1
+        return counts
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +47,7 @@ class ModelResult:
             "duration_ms": self.duration_ms, "skip_reason": self.skip_reason,
             "error": self.error.to_dict() if self.error else None,
             "columns": [list(c) for c in self.columns], "schema_changed": self.schema_changed,
+            "checks": [c.to_dict() for c in self.checks],
         }
 
 
@@ -47,6 +58,7 @@ class RunResult:
     started_at: datetime
     finished_at: datetime
     results: dict[str, ModelResult] = field(default_factory=dict)
+    up_to_date: tuple[str, ...] = ()  # selected models the plan skipped (nothing changed)
 
     def _count(self, status: str) -> int:
         return sum(1 for r in self.results.values() if r.status == status)
@@ -92,6 +104,8 @@ class RunResult:
         cancelled = self._count("cancelled")
         if cancelled:
             parts.append(f"{cancelled} cancelled")
+        if self.up_to_date:
+            parts.append(f"{len(self.up_to_date)} up to date")
         return f"Run {self.run_id} {self.status} in {self.duration_s:.2f}s: " + ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,5 +113,6 @@ class RunResult:
             "run_id": self.run_id, "status": self.status, "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(), "duration_s": self.duration_s,
             "succeeded": self.succeeded, "failed": self.failed, "skipped": self.skipped,
+            "up_to_date": list(self.up_to_date),
             "models": [r.to_dict() for r in self.results.values()],
         }

@@ -20,16 +20,27 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from interlace.engine.build import BuildContext, Cancelled, build_model, is_persisted, wrap_error
+from interlace.engine.build import (
+    BuildContext,
+    Cancelled,
+    build_model,
+    check_model,
+    is_persisted,
+    wrap_error,
+)
 from interlace.engine.engine import Engine
 from interlace.engine.relation import Relation
 from interlace.engine.results import ModelResult, RunResult
 from interlace.events import EventBus
 from interlace.planner.plan import Plan, Step
 from interlace.project.spec import ModelSpec
+from interlace.quality.checks import Check
+from interlace.quality.runner import CheckResult
 from interlace.state.store import CatalogEntry, ModelRunRecord, StateStore
 
 __all__ = ["Run"]
+
+_POLL_S = 0.2  # how often the scheduler wakes while waiting, to notice cancel() from another thread
 
 
 class Run:
@@ -51,6 +62,9 @@ class Run:
         trigger: str = "python",
         max_workers: int | None = None,
         existing: Mapping[tuple[str, str, str], str] | None = None,
+        window: tuple[str | None, str | None] = (None, None),
+        checks: Mapping[str, tuple[Check, ...]] | None = None,
+        resolve: Callable[[str], Relation | None] = lambda name: None,
     ) -> None:
         self.run_id = uuid.uuid4().hex[:12]
         self.plan = plan
@@ -63,11 +77,19 @@ class Run:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._memory: dict[str, pa.Table] = {}
+        self._lineage: dict[str, tuple[Any, ...]] = {}  # Python models' lineage, stored when the run ends
         self._existing = dict(existing) if existing is not None else engine.relations()
+        self._window = window
+        self._checks = dict(checks or {})
+        self._resolve = resolve
+        self._now = datetime.now(UTC)
 
     def cancel(self) -> None:
         """Stop the run: running statements are interrupted and rolled back, queued models not started."""
         self._cancelled.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
         with self._cursors_lock:
             for cursor in self._cursors:
                 cursor.interrupt()
@@ -85,9 +107,6 @@ class Run:
         results: dict[str, ModelResult] = {}
         try:
             self._schedule(steps, results)
-        except KeyboardInterrupt:
-            self.cancel()
-            self._schedule_cleanup(steps, results)
         finally:
             self._close_cursors()
         for name in steps:  # anything never started (cancelled run)
@@ -96,7 +115,7 @@ class Run:
         self._record_built(results)
         status = "cancelled" if self.cancelled else ("failed" if any(r.status == "failed" for r in results.values()) else "success")
         result = RunResult(self.run_id, status, started, datetime.now(UTC),
-                           {n: results[n] for n in steps})
+                           {n: results[n] for n in steps}, up_to_date=tuple(s.model for s in self.plan.skips))
         first_error = next((str(r.error) for r in results.values() if r.error), None)
         self._state.finish_run(self.run_id, status=status, succeeded=result.succeeded, failed=result.failed,
                                skipped=result.skipped, error=first_error)
@@ -106,8 +125,9 @@ class Run:
         return result
 
     def _record_built(self, results: dict[str, ModelResult]) -> None:
-        """Refresh the catalogue and schema history for every model built (one batch)."""
-        built = [self._models[n] for n, r in results.items() if r.status == "success"]
+        """Refresh the catalogue, schema history and quality results for the run (one batch each)."""
+        self._state.record_quality(self.run_id, [(n, c) for n, r in results.items() for c in r.checks])
+        built = [self._models[n] for n, r in results.items() if r.status == "success" and r.action == "build"]
         relations = {s.name: self._relation_of(s) for s in built if is_persisted(s)}
         columns = self._engine.columns_of(relations.values())
         entries = [
@@ -121,6 +141,10 @@ class Run:
             for s in built
         ]
         versions = self._state.record_built(entries, run_id=self.run_id)
+        steps = {s.model: s for s in self.plan.steps}
+        for name, edges in self._lineage.items():
+            self._state.store_lineage(name, steps[name].fingerprint, [
+                (e.column, _model_name(e.source, self._models), e.source_column, e.kind) for e in edges])
         for entry in entries:
             if entry.columns is not None:
                 results[entry.name] = dataclasses.replace(
@@ -135,40 +159,42 @@ class Run:
                 downstream[up].append(name)
         for name in steps:
             self._bus.emit("model.queued", run_id=self.run_id, model=name)
-        self._running: dict[Future[ModelResult], str] = {}
-        self._pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="interlace")
-        try:
+        running: dict[Future[ModelResult], str] = {}
+        with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="interlace") as pool:
+            def submit(step: Step) -> None:
+                running[pool.submit(self._build, step)] = step.model
+
             for name in [n for n, ups in waiting.items() if not ups]:
-                self._submit(steps[name])
-            while self._running:
-                done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+                submit(steps[name])
+            while running:
+                try:
+                    done, _ = wait(list(running), timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    self.cancel()  # Ctrl-C: stop, then keep collecting what the workers report
+                    continue
+                if self.cancelled:
+                    self._interrupt()  # a statement that started after cancel() is stopped too
                 for future in done:
-                    name = self._running.pop(future)
-                    result = future.result()
+                    name = running.pop(future)
+                    result = self._result_of(future, steps[name])
                     results[name] = result
                     if result.status == "success":
                         for child in downstream[name]:
                             waiting[child].discard(name)
                             if not waiting[child] and child not in results and not self.cancelled:
-                                self._submit(steps[child])
+                                submit(steps[child])
                     elif result.status == "failed":
                         self._skip_downstream(name, steps, downstream, results)
-        except KeyboardInterrupt:
-            self.cancel()  # before the pool is joined below, so running statements stop
-            raise
-        finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _schedule_cleanup(self, steps: dict[str, Step], results: dict[str, ModelResult]) -> None:
-        """After Ctrl-C: wait for the interrupted models to roll back and collect their results."""
-        for future, name in list(self._running.items()):
-            try:
-                results[name] = future.result()
-            except BaseException:  # pragma: no cover - the worker catches everything
-                results[name] = self._finish_unstarted(steps[name], "cancelled", "run cancelled")
-
-    def _submit(self, step: Step) -> None:
-        self._running[self._pool.submit(self._build, step)] = step.model
+    def _result_of(self, future: Future[ModelResult], step: Step) -> ModelResult:
+        """The worker's result; a bug that escaped it fails that model, never the whole run."""
+        try:
+            return future.result()
+        except Exception as exc:  # noqa: BLE001
+            error = wrap_error(exc, self._models[step.model])
+            self._state.record_model_run(ModelRunRecord(run_id=self.run_id, model=step.model, status="failed",
+                                                        action=step.action, reason=step.reason, error=str(error)))
+            return ModelResult(step.model, "failed", step.action, step.reason, error=error)
 
     def _skip_downstream(self, failed: str, steps: dict[str, Step], downstream: dict[str, list[str]],
                          results: dict[str, ModelResult]) -> None:
@@ -197,6 +223,8 @@ class Run:
         spec = self._models[step.model]
         if self.cancelled:
             return self._finish_unstarted(step, "cancelled", "run cancelled")
+        if step.action == "check":
+            return self._check_only(step)
         relation = self._relation_of(spec)
         self._bus.emit("model.started", run_id=self.run_id, model=spec.name, materialize=spec.materialize,
                        strategy=spec.strategy, relation=str(relation))
@@ -205,7 +233,8 @@ class Run:
             cursor=self._cursor(), run_id=self.run_id, models=self._models, upstream=self._upstream,
             relation_of=self._relation_of, default_schema=self._default_schema, memory=self._memory,
             ibis_backend=self._ibis_backend, is_cancelled=self._cancelled.is_set,
-            existing=self._existing.get(self._engine.key(relation)),
+            existing=self._existing.get(self._engine.key(relation)), window=self._window, now=self._now,
+            checks=self._checks.get(spec.name, ()), resolve=self._resolve,
         )
         try:
             outcome = build_model(ctx)
@@ -216,9 +245,46 @@ class Run:
             spec.name, "success", step.action, step.reason, relation=str(relation) if persisted else None,
             materialize=spec.materialize, rows=outcome.stats.rows, inserted=outcome.stats.inserted,
             updated=outcome.stats.updated, deleted=outcome.stats.deleted, duration_ms=outcome.duration_ms,
+            checks=outcome.checks,
         )
+        self._emit_checks(spec.name, outcome.checks)
+        if outcome.lineage is not None:
+            self._lineage[spec.name] = outcome.lineage
         self._bus.emit("model.finished", run_id=self.run_id, model=spec.name, **_event_fields(result))
         return result
+
+    def _check_only(self, step: Step) -> ModelResult:
+        """``--quality-only``: run the model's checks on its existing table, no transaction, no write."""
+        spec = self._models[step.model]
+        relation = self._relation_of(spec)
+        self._bus.emit("model.started", run_id=self.run_id, model=spec.name, materialize=spec.materialize,
+                       strategy=spec.strategy, relation=str(relation), action="check")
+        started = datetime.now(UTC)
+        try:
+            checks = check_model(self._cursor(), spec, relation, self._checks.get(spec.name, ()), self._resolve)
+            error, status = None, "success"
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a model result
+            error, status = wrap_error(exc, spec), "failed"
+            checks = tuple(getattr(exc, "results", ()))
+        finished = datetime.now(UTC)
+        duration = (finished - started).total_seconds() * 1000
+        self._state.record_model_run(ModelRunRecord(
+            run_id=self.run_id, model=spec.name, status=status, action="check", reason=step.reason,
+            relation=str(relation), started_at=started, finished_at=finished, duration_ms=duration,
+            error=str(error) if error else None,
+        ))
+        result = ModelResult(spec.name, status, "check", step.reason, relation=str(relation),
+                             materialize=spec.materialize, duration_ms=duration, error=error, checks=checks)
+        self._emit_checks(spec.name, checks)
+        self._bus.emit("model.finished" if status == "success" else "model.failed", run_id=self.run_id,
+                       model=spec.name, **_event_fields(result))
+        return result
+
+    def _emit_checks(self, model: str, checks: tuple[CheckResult, ...]) -> None:
+        for check in checks:
+            data = check.to_dict()
+            data["check_type"] = data.pop("type")
+            self._bus.emit("check.finished", run_id=self.run_id, model=model, **data)
 
     def _failed(self, ctx: BuildContext, exc: BaseException) -> ModelResult:
         spec = ctx.spec
@@ -232,9 +298,11 @@ class Run:
             started_at=ctx.started_at, finished_at=finished, duration_ms=duration,
             error=str(error) if error else None, skip_reason="run cancelled" if cancelled else None,
         ))
+        checks = tuple(getattr(exc, "results", ()))
+        self._emit_checks(spec.name, checks)
         result = ModelResult(spec.name, status, ctx.step.action, ctx.step.reason, materialize=spec.materialize,
                              duration_ms=duration, error=error,
-                             skip_reason="run cancelled" if cancelled else None)
+                             skip_reason="run cancelled" if cancelled else None, checks=checks)
         self._bus.emit("model.failed" if not cancelled else "model.skipped", run_id=self.run_id,
                        model=spec.name, **_event_fields(result))
         return result
@@ -263,6 +331,11 @@ class Run:
                 with contextlib.suppress(duckdb.Error):
                     cursor.close()
             self._cursors.clear()
+
+
+def _model_name(source: str, models: Mapping[str, ModelSpec]) -> str:
+    last = source.split(".")[-1]
+    return last if last in models else source
 
 
 def _event_fields(result: ModelResult) -> dict[str, Any]:

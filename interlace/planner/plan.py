@@ -1,15 +1,28 @@
-"""``plan``: decide for each model whether a run builds it, inlines it, or leaves it, and why."""
+"""``plan``: decide for each model whether a run builds it, inlines it or skips it, and why.
+
+Pure: it reads the project, the graph and a snapshot of state handed to it, and writes nothing.
+A model is built when it is forced, when its table does not exist, when its fingerprint (its own
+definition and its upstreams') changed since its last successful build, when an upstream is being
+rebuilt or produced new data since then, or — for a source model, which reads no other model —
+when its inputs may have changed: external tables always, local files when their size or
+modification time changed, nothing when a ``cache`` ttl says the last result is fresh enough.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from interlace.project.graph import Graph
 from interlace.project.spec import ModelSpec
+from interlace.state.store import LastBuild
 
-__all__ = ["Plan", "Step", "is_in_memory", "is_inlined", "plan", "upstream_through_inlined"]
+__all__ = ["Plan", "PlanState", "Step", "is_in_memory", "is_inlined", "plan", "quality_plan",
+           "upstream_through_inlined"]
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def is_inlined(spec: ModelSpec) -> bool:
@@ -22,15 +35,32 @@ def is_in_memory(spec: ModelSpec) -> bool:
     return spec.materialize == "none" or (spec.materialize == "ephemeral" and spec.kind == "python")
 
 
+def parse_ttl(ttl: str) -> timedelta:
+    return timedelta(**{_UNITS[ttl[-1]]: int(ttl[:-1])})
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     model: str
-    action: str  # build | inline
+    action: str  # build | inline | skip
     reason: str
     upstream: tuple[str, ...] = ()  # the build steps this one waits for
+    fingerprint: str | None = None
+    inputs: tuple[tuple[str, int, int], ...] | None = None  # (path, size, mtime_ns) seen when planned
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "action": self.action, "reason": self.reason, "upstream": list(self.upstream)}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanState:
+    """What the planner needs to know about the past, gathered by the caller."""
+
+    is_built: Callable[[ModelSpec], bool]
+    last_builds: Mapping[str, LastBuild] = field(default_factory=dict)
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
+    file_stats: Callable[[ModelSpec], tuple[tuple[str, int, int], ...] | None] = lambda spec: None
+    now: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +70,24 @@ class Plan:
 
     @property
     def builds(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.action == "build")
+        """The steps a run executes: builds, and check-only steps of ``--quality-only``."""
+        return tuple(s for s in self.steps if s.action in ("build", "check"))
+
+    @property
+    def skips(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.action == "skip")
+
+    def step(self, model: str) -> Step:
+        return next(s for s in self.steps if s.model == model)
 
     def explain(self) -> str:
         if not self.steps:
             return "Nothing to do: the selection matched no models."
         width = max(len(s.model) for s in self.steps)
         lines = [f"{s.model:<{width}}  {s.action:<6}  {s.reason}" for s in self.steps]
-        n = len(self.builds)
-        return "\n".join([*lines, f"{n} model{'s' if n != 1 else ''} to build."])
+        n, k = len(self.builds), len(self.skips)
+        tail = f"{n} model{'s' if n != 1 else ''} to build" + (f", {k} up to date." if k else ".")
+        return "\n".join([*lines, tail])
 
     def to_dict(self) -> dict[str, Any]:
         return {"steps": [s.to_dict() for s in self.steps], "selected": sorted(self.selected)}
@@ -59,44 +98,151 @@ def plan(
     graph: Graph,
     selected: set[str],
     *,
-    is_built: Callable[[ModelSpec], bool],
+    state: PlanState,
     force: bool = False,
+    backfill: bool = False,
 ) -> Plan:
-    """The steps that building ``selected`` takes, in dependency order.
+    """The steps of a run over ``selected``, in dependency order.
 
-    Unselected upstreams join the plan when a selected model cannot run without them: a table or
-    view that does not exist yet, or a result that only lives in memory during a run.
+    Unselected upstreams join when a selected model needs them: a table or view that does not
+    exist yet or whose definition changed, or a result that only lives in memory during a run.
     """
-    reasons: dict[str, tuple[str, str]] = {}
-    for name in selected:
+    needed = _needed(models, graph, selected, state)
+    decisions: dict[str, tuple[str, str]] = {}
+    data_time: dict[str, datetime | None] = {}
+    for name in graph.order:
         spec = models[name]
-        if is_inlined(spec):
-            reasons[name] = ("inline", "ephemeral: inlined into the models that read it")
+        last = state.last_builds.get(name)
+        ups = upstream_through_inlined(name, models, graph.upstream)
+        data_time[name] = _data_time(name, spec, last, graph, data_time)
+        if name in selected:
+            decisions[name] = _decide(name, spec, last, ups, models, graph, decisions, data_time, state,
+                                      force=force, backfill=backfill)
+        elif name in needed:
+            decisions[name] = needed[name]
+    pending = [n for n, (action, _) in decisions.items() if action == "build"]
+    while pending:  # in-memory inputs of a build must run in the same run
+        name = pending.pop()
+        for up in upstream_through_inlined(name, models, graph.upstream):
+            if is_in_memory(models[up]) and decisions.get(up, ("skip",))[0] != "build":
+                decisions[up] = ("build", f"needed by {name}: its result only exists during a run")
+                pending.append(up)
+    builds = {n for n, (a, _) in decisions.items() if a == "build"}
+    steps = tuple(
+        Step(n, decisions[n][0], decisions[n][1],
+             tuple(sorted(upstream_through_inlined(n, models, graph.upstream) & builds)) if n in builds else (),
+             fingerprint=state.fingerprints.get(n),
+             inputs=state.file_stats(models[n]) if n in builds else None)
+        for n in graph.order if n in decisions
+    )
+    return Plan(steps=steps, selected=frozenset(selected))
+
+
+def quality_plan(models: Mapping[str, ModelSpec], graph: Graph, selected: set[str], *,
+                 is_built: Callable[[ModelSpec], bool]) -> Plan:
+    """``--quality-only``: check each selected table or view as it is; build nothing."""
+    steps = []
+    for name in graph.order:
+        spec = models[name]
+        if name not in selected or spec.materialize not in ("table", "view"):
+            continue
+        if is_built(spec):
+            steps.append(Step(name, "check", "--quality-only: checks on the existing data"))
         else:
-            reasons[name] = ("build", "forced (--force)" if force else "selected")
-    pending = [n for n in selected if reasons[n][0] == "build" or is_inlined(models[n])]
+            steps.append(Step(name, "skip", f"its {spec.materialize} does not exist yet: nothing to check"))
+    return Plan(steps=tuple(steps), selected=frozenset(selected))
+
+
+def _decide(name: str, spec: ModelSpec, last: LastBuild | None, ups: set[str],
+            models: Mapping[str, ModelSpec], graph: Graph,
+            decisions: Mapping[str, tuple[str, str]], data_time: Mapping[str, datetime | None],
+            state: PlanState, *, force: bool, backfill: bool) -> tuple[str, str]:
+    if is_inlined(spec):
+        return ("inline", "ephemeral: inlined into the models that read it")
+    if force:
+        return ("build", "forced (--force)")
+    if backfill and spec.config.cursor:
+        return ("build", "backfill of the --since/--until window")
+    if spec.materialize == "none":
+        return ("build", "side-effect model (materialize='none'): runs every time it is selected")
+    if is_in_memory(spec):
+        return ("skip", "ephemeral: computed only when a model reading it is built")
+    if not state.is_built(spec):
+        return ("build", f"its {spec.materialize} does not exist yet")
+    if last is None:
+        return ("build", "no successful build is recorded")
+    if last.fingerprint != state.fingerprints.get(name):
+        return ("build", "its definition (or an upstream's) changed since the last build")
+    rebuilt = sorted(u for u in ups if decisions.get(u, ("",))[0] == "build")
+    if rebuilt:
+        return ("build", f"upstream '{rebuilt[0]}' is being rebuilt")
+    in_memory = sorted(u for u in ups if is_in_memory(models[u]))
+    if in_memory:
+        return ("build", f"reads '{in_memory[0]}', whose result is recomputed in every run")
+    newer = sorted(u for u in ups if (t := data_time.get(u)) is not None and t > last.finished_at)
+    if newer:
+        return ("build", f"upstream '{newer[0]}' has new data since the last build")
+    if ups:
+        return ("skip", "up to date")
+    return _decide_source(spec, last, graph, state)
+
+
+def _decide_source(spec: ModelSpec, last: LastBuild, graph: Graph, state: PlanState) -> tuple[str, str]:
+    """A model that reads no other model: are its inputs fresh?"""
+    ttl = (spec.config.cache or {}).get("ttl")
+    if ttl and last.finished_at + parse_ttl(ttl) > state.now:
+        return ("skip", f"cached: built at {last.finished_at:%Y-%m-%d %H:%M:%S}, ttl {ttl}")
+    external = graph.sources.get(spec.name, ())
+    if external:
+        return ("build", f"source model reading {', '.join(external)}: rebuilt every run "
+                         "(cache={'ttl': ...} reuses a recent result)")
+    if spec.file_inputs is None:
+        what = "a Python source model" if spec.kind == "python" else "it reads external data"
+        return ("build", f"{what}: rebuilt every run (cache={{'ttl': ...}} reuses a recent result)")
+    now = state.file_stats(spec) or ()
+    before = tuple(tuple(x) for x in (last.inputs or ()))
+    if now != before:
+        changed = sorted({p for p, *_ in set(now) ^ set(before)})
+        return ("build", f"input file {changed[0]} changed since the last build" if changed
+                else "its input files changed")
+    return ("skip", "up to date (input files unchanged)" if now else "up to date")
+
+
+def _data_time(name: str, spec: ModelSpec, last: LastBuild | None, graph: Graph,
+               data_time: Mapping[str, datetime | None]) -> datetime | None:
+    """When the data a model exposes last changed: its build, or for views and inlined ephemerals
+    also whenever what they read changed."""
+    own = last.finished_at if last else None
+    if spec.materialize == "table":
+        return own
+    times = [t for t in (own, *(data_time.get(u) for u in graph.upstream[name])) if t is not None]
+    return max(times) if times else None
+
+
+def _needed(models: Mapping[str, ModelSpec], graph: Graph, selected: set[str],
+            state: PlanState) -> dict[str, tuple[str, str]]:
+    """Unselected upstreams the selection cannot run without."""
+    needed: dict[str, tuple[str, str]] = {}
+    pending = list(selected)
     while pending:
         consumer = pending.pop()
         for up in graph.upstream[consumer]:
-            if up in reasons:
+            if up in selected or up in needed:
                 continue
             spec = models[up]
+            last = state.last_builds.get(up)
             if is_inlined(spec):
-                reasons[up] = ("inline", f"ephemeral: inlined into {consumer}")
+                needed[up] = ("inline", f"ephemeral: inlined into {consumer}")
             elif is_in_memory(spec):
-                reasons[up] = ("build", f"needed by {consumer}: its result only exists during a run")
-            elif not is_built(spec):
-                reasons[up] = ("build", f"needed by {consumer}: its {spec.materialize} does not exist yet")
+                continue  # added when a reader is built
+            elif not state.is_built(spec):
+                needed[up] = ("build", f"needed by {consumer}: its {spec.materialize} does not exist yet")
+            elif last is None or last.fingerprint != state.fingerprints.get(up):
+                needed[up] = ("build", f"needed by {consumer}: its definition changed since the last build")
             else:
                 continue
             pending.append(up)
-    builds = {n for n, (action, _) in reasons.items() if action == "build"}
-    steps = tuple(
-        Step(n, reasons[n][0], reasons[n][1],
-             tuple(sorted(upstream_through_inlined(n, models, graph.upstream) & builds)) if n in builds else ())
-        for n in graph.order if n in reasons
-    )
-    return Plan(steps=steps, selected=frozenset(selected))
+    return needed
 
 
 def upstream_through_inlined(

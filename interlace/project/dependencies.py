@@ -8,20 +8,40 @@ scans and the targets of DDL/DML statements are not references.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
-from sqlglot.errors import ParseError
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
 
 from interlace.errors import ModelParseError
 
-__all__ = ["parse_sql", "sql_references", "table_reference"]
+__all__ = ["analyse_sql", "normalize_sql", "parse_sql", "sql_references", "table_reference"]
 
+_DUCKDB = Dialect.get_or_raise("duckdb")
 _FILE_LIKE = re.compile(r"[./\\*]")
 _TOKEN = re.compile(r"<Token token_type: [^,]+, text: ([^,]*), line: \d+, col: \d+[^>]*>")
 
 
-def parse_sql(sql: str, *, model: str, path: str, first_line: int) -> list[exp.Expression]:
+def normalize_sql(sql: str) -> str:
+    """``sql`` without formatting, comments, or case in keywords and unquoted identifiers: compared
+    token by token (tokenizing is several times cheaper than parsing and generating SQL again)."""
+    try:
+        tokens = _DUCKDB.tokenize(sql)
+    except TokenError:
+        return " ".join(sql.split())
+    return " ".join(_token_text(t) for t in tokens)
+
+
+def _token_text(token: Token) -> str:
+    if token.token_type in (TokenType.STRING, TokenType.IDENTIFIER, TokenType.NUMBER):
+        return f"{token.token_type.name}:{token.text}"
+    return token.text.lower()
+
+
+def parse_sql(sql: str, *, model: str, path: str, first_line: int) -> list[Any]:
     """Parse ``sql`` (DuckDB dialect); a parse error names the file line of the problem."""
     try:
         return [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
@@ -41,7 +61,20 @@ def parse_sql(sql: str, *, model: str, path: str, first_line: int) -> list[exp.E
 
 def sql_references(sql: str, *, model: str, path: str, first_line: int, allow_many: bool = False) -> tuple[str, ...]:
     """The relations ``sql`` reads, in order of first appearance, without duplicates."""
+    return analyse_sql(sql, model=model, path=path, first_line=first_line, allow_many=allow_many)[0]
+
+
+def analyse_sql(sql: str, *, model: str, path: str, first_line: int,
+                allow_many: bool = False) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """(relations read, files read) of ``sql``; files is None when some input is not a local file
+    (a URL, or a table function that reads from outside such as ``postgres_scan``)."""
     statements = parse_sql(sql, model=model, path=path, first_line=first_line)
+    return _references(statements, model=model, path=path, first_line=first_line, allow_many=allow_many), \
+        _files(statements)
+
+
+def _references(statements: list[exp.Expression], *, model: str, path: str, first_line: int,
+                allow_many: bool) -> tuple[str, ...]:
     if len(statements) > 1 and not allow_many:
         raise ModelParseError(
             f"the model holds {len(statements)} SQL statements; a model is one query",
@@ -63,6 +96,42 @@ def sql_references(sql: str, *, model: str, path: str, first_line: int, allow_ma
                 continue
             refs.setdefault(ref, None)
     return tuple(refs)
+
+
+# Table functions that read files; their string arguments are file paths or globs.
+FILE_READERS = frozenset({
+    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
+    "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "read_xlsx",
+    "sniff_csv",
+})
+# Table functions that generate rows from nothing external.
+GENERATORS = frozenset({"range", "generate_series", "unnest", "values"})
+
+
+def _files(statements: list[exp.Expression]) -> tuple[str, ...] | None:
+    files: dict[str, None] = {}
+    for statement in statements:
+        for table in statement.find_all(exp.Table):
+            node = table.this
+            if isinstance(node, exp.Identifier):
+                if _FILE_LIKE.search(table.name):
+                    files.setdefault(table.name, None)
+                continue
+            name = (node.sql_name() if isinstance(node, exp.Func) else "").lower()
+            if isinstance(node, exp.Anonymous):
+                name = str(node.this).lower()
+            if name in GENERATORS:
+                continue
+            if name not in FILE_READERS:
+                return None  # an input we cannot stat: treat the model as reading external data
+            paths = [lit.this for lit in node.find_all(exp.Literal) if lit.is_string]
+            if not paths:
+                return None
+            for p in paths:
+                files.setdefault(p, None)
+    if any("://" in f for f in files):
+        return None
+    return tuple(files)
 
 
 def table_reference(table: exp.Table) -> str:

@@ -1,4 +1,4 @@
-"""Find a project's models: ``*.sql`` and ``*.py`` files under the configured model paths."""
+"""Find a project's models: ``*.sql``, ``*.py`` and ``*.ipynb`` files under the configured model paths."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from interlace.errors import ModelDefinitionError, ModelParseError
 from interlace.project.decorators import collecting
+from interlace.project.parse_cache import ParseCache
 from interlace.project.spec import ModelSpec, Origin
 from interlace.project.sql_header import parse_sql_models
 
@@ -28,19 +29,34 @@ def model_files(root: Path, paths: list[str]) -> Iterator[Path]:
             parts = path.relative_to(root).parts
             if any(p in _SKIP_DIRS or p.startswith((".", "_")) for p in parts):
                 continue
-            if path.suffix in (".sql", ".py") and path.is_file():
+            if path.suffix in (".sql", ".py", ".ipynb") and path.is_file():
                 yield path
 
 
 def discover_models(root: Path, paths: list[str]) -> list[ModelSpec]:
     """Every model declared in the project's model files (duplicates are the caller's concern)."""
     specs: list[ModelSpec] = []
+    cache = ParseCache(root)
+    seen: set[str] = set()
     for path in model_files(root, paths):
         rel = path.relative_to(root).as_posix()
         if path.suffix == ".sql":
-            specs.extend(parse_sql_models(path.read_text(), path=rel, stem=path.stem))
+            seen.add(rel)
+            content = path.read_bytes()
+            digest = cache.digest(content)
+            parsed = cache.get(rel, digest)
+            if parsed is None:
+                parsed = parse_sql_models(content.decode(), path=rel, stem=path.stem)
+                cache.put(rel, digest, parsed)
+            specs.extend(parsed)
+        elif path.suffix == ".ipynb":
+            # nbformat is imported only when a notebook exists
+            from interlace.project.notebooks import load_notebook
+
+            specs.extend(load_notebook(path, display=rel))
         else:
             specs.extend(load_python_file(path, display=rel))
+    cache.save(keep=seen)
     return specs
 
 

@@ -47,8 +47,13 @@ def build_graph(
     default_schema: str,
     relation_exists: Callable[[str], bool],
     catalogs: Iterable[str] = (),
+    waits_for: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Graph:
-    """Resolve every model's references and order the models; raise on unknown names and cycles."""
+    """Resolve every model's references and order the models; raise on unknown names and cycles.
+
+    ``waits_for`` adds edges that are not data dependencies, e.g. the target of a model's
+    ``relationships`` check, which must be built before the check runs.
+    """
     by_name = {name.lower(): spec for name, spec in models.items()}
     attached = {c.lower() for c in catalogs}
     upstream: dict[str, tuple[str, ...]] = {}
@@ -56,7 +61,7 @@ def build_graph(
     for name, spec in models.items():
         deps: dict[str, None] = {}
         external: dict[str, None] = {}
-        for ref in spec.dependencies:
+        for ref in (*spec.dependencies, *(waits_for or {}).get(name, ())):
             target = _resolve(ref, by_name, default_schema, attached)
             if target is not None:
                 if target != name:  # a model reading its own existing table is not a cycle
@@ -68,8 +73,8 @@ def build_graph(
         upstream[name] = tuple(deps)
         sources[name] = tuple(external)
     downstream: dict[str, list[str]] = {name: [] for name in models}
-    for name, deps in upstream.items():
-        for dep in deps:
+    for name, ups in upstream.items():
+        for dep in ups:
             downstream[dep].append(name)
     sorter = graphlib.TopologicalSorter({n: upstream[n] for n in sorted(models)})
     try:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from interlace.config import LoadedConfig
 from interlace.engine.relation import Relation
-from interlace.errors import DuplicateModelError, UnknownModelError, did_you_mean
+from interlace.errors import ConfigError, DuplicateModelError, UnknownModelError, did_you_mean
 from interlace.project.discovery import discover_models
 from interlace.project.spec import ModelSpec
+from interlace.quality.checks import Check, CheckDefinitionError, parse_checks
 
 __all__ = ["Project"]
 
@@ -26,7 +27,32 @@ class Project:
         project = cls(root=root, config=config)
         for spec in discover_models(root, config.config.models_paths):
             project.add(spec)
+        project.configured_checks()  # validate config.yaml's quality: section against the models
         return project
+
+    def configured_checks(self) -> dict[str, tuple[Check, ...]]:
+        """Checks from config.yaml's ``quality:`` section, by model ('*' for every table and view)."""
+        quality = self.config.config.quality
+        where = str(self.config.files[-1]) if self.config.files else "config.yaml"
+        out: dict[str, tuple[Check, ...]] = {}
+        for name, raws in [("*", quality.defaults), *quality.models.items()]:
+            key = "quality.defaults" if name == "*" else f"quality.models.{name}"
+            if name != "*" and name not in self.models:
+                raise ConfigError(f"key '{key}' names no model." + did_you_mean(name, self.models),
+                                  origin=where, hint="use the name of a model of this project")
+            try:
+                out[name] = parse_checks(raws)
+            except CheckDefinitionError as exc:
+                raise ConfigError(f"key '{key}': {exc}", origin=where,
+                                  hint="write checks as in @model(quality_checks=...)") from None
+        return out
+
+    def checks_for(self, spec: ModelSpec, configured: dict[str, tuple[Check, ...]] | None = None) -> tuple[Check, ...]:
+        """Every check that applies to ``spec``: its own, config.yaml's for it, and the defaults."""
+        if spec.materialize not in ("table", "view") or spec.strategy == "none":
+            return ()
+        configured = configured if configured is not None else self.configured_checks()
+        return (*spec.config.quality_checks, *configured.get(spec.name, ()), *configured.get("*", ()))
 
     def add(self, spec: ModelSpec, *, replace: bool = False) -> None:
         """Add a model; a second model with the same name is an error unless ``replace``."""
@@ -38,6 +64,14 @@ class Project:
                 hint="rename one of them (name=... in the decorator or header, or rename the file)",
             )
         self.models[spec.name] = spec
+
+    def declare(self, spec: ModelSpec) -> ModelSpec | None:
+        """Add a model declared interactively; it replaces a model of the same name from the same
+        notebook or file (an edited cell), and is a :class:`DuplicateModelError` otherwise.
+        Returns the model it replaced, if any."""
+        existing = self.models.get(spec.name)
+        self.add(spec, replace=existing is not None and existing.origin.path == spec.origin.path)
+        return existing
 
     def add_all(self, specs: Iterable[ModelSpec]) -> None:
         for spec in specs:

@@ -33,9 +33,7 @@ ALIASES = {"materialise": "materialize", "scd": "scd2"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^\d+[smhdw]$")
 # Keywords that are recorded and validated today but that no part of the run acts on yet.
-NOT_YET_ACTED_ON = frozenset(
-    {"cursor", "cache", "schedule", "retry_policy", "export", "quality_checks", "delete_mode", "scd2"}
-)
+NOT_YET_ACTED_ON = frozenset({"schedule", "retry_policy", "export"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +89,8 @@ class ModelSpec:
     source: str = ""  # the text the user wrote (SQL body or Python function source)
     declared_dependencies: tuple[str, ...] | None = None  # explicit dependencies=
     inferred_dependencies: tuple[str, ...] = ()  # from SQL / function parameters
+    file_inputs: tuple[str, ...] | None = None  # local files the SQL reads; None = unknown/external
+    normalized: str = ""  # the definition without formatting and comments (fingerprints)
     explicit: frozenset[str] = frozenset()  # keywords the user actually wrote
 
     @property
@@ -191,11 +191,9 @@ def _number(value: Any) -> float:
 
 
 def _checks(value: Any) -> tuple[Any, ...]:
-    items = value if isinstance(value, list | tuple) else [value]
-    for item in items:
-        if not isinstance(item, str | Mapping):
-            raise ValueError(f"each check must be a string or a mapping (got {item!r})")
-    return tuple(items)
+    from interlace.quality.checks import parse_checks
+
+    return parse_checks(value if isinstance(value, list | tuple) else [value])
 
 
 def _schedule(value: Any) -> dict[str, Any]:
@@ -248,6 +246,8 @@ def make_spec(
     func: Callable[..., Any] | None = None,
     source: str = "",
     inferred_dependencies: tuple[str, ...] = (),
+    file_inputs: tuple[str, ...] | None = None,
+    normalized: str = "",
 ) -> ModelSpec:
     """Validate ``keywords`` and build the spec; every error names the model and where it was declared.
 
@@ -293,7 +293,7 @@ def make_spec(
     return ModelSpec(
         name=name, kind=kind, origin=origin, config=config, sql=sql, func=func, source=source,
         declared_dependencies=declared, inferred_dependencies=inferred_dependencies,
-        explicit=frozenset(values),
+        file_inputs=file_inputs, explicit=frozenset(values), normalized=normalized,
     )
 
 
@@ -311,6 +311,19 @@ def _check_combination(name: str, origin: Origin, config: ModelConfig, given: se
             f"strategy '{config.strategy}' needs a primary_key",
             model=name, origin=str(origin),
             hint="add primary_key='id' (or a list of columns) to the model",
+        )
+    if config.quality_checks and config.materialize not in ("table", "view"):
+        raise ModelDefinitionError(
+            f"quality_checks need a table or view to check; this model is {config.materialize}",
+            model=name, origin=str(origin),
+            hint="declare the checks on a model that reads this one, or make it materialize='table'",
+        )
+    if config.cursor and config.strategy not in ("append", "merge_by_key", "scd_type_2"):
+        raise ModelDefinitionError(
+            f"cursor='{config.cursor}' needs strategy 'append', 'merge_by_key' or 'scd_type_2' "
+            f"(with '{config.strategy}', each run would keep only the new rows)",
+            model=name, origin=str(origin),
+            hint="add strategy='append' (or 'merge_by_key' with a primary_key), or remove cursor=",
         )
     if "strategy" in given and config.materialize != "table" and config.strategy != "replace":
         raise ModelDefinitionError(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interlace.errors import ModelDefinitionError, ModelParseError
-from interlace.project.dependencies import sql_references
+from interlace.project.dependencies import analyse_sql, normalize_sql
 from interlace.project.spec import ModelSpec, Origin, make_spec
 
 __all__ = ["parse_sql_models"]
@@ -50,15 +50,14 @@ def parse_sql_models(text: str, *, path: str, stem: str) -> list[ModelSpec]:
             raise ModelDefinitionError("the model has no SQL after its header", model=name,
                                        origin=str(origin), hint="write a SELECT below the header")
         materialize = block.keywords.get("materialize", block.keywords.get("materialise"))
-        refs: tuple[str, ...] = ()
-        if "dependencies" not in block.keywords:
-            refs = sql_references(
-                sql, model=name, path=path, first_line=block.body_line,
-                allow_many=materialize == "none" or block.keywords.get("strategy") == "none",
-            )
+        refs, files = analyse_sql(
+            sql, model=name, path=path, first_line=block.body_line,
+            allow_many=materialize == "none" or block.keywords.get("strategy") == "none",
+        ) if "dependencies" not in block.keywords else ((), None)
         specs.append(make_spec(
             kind="sql", origin=origin, keywords=block.keywords, default_name=stem,
             declared_by="the -- @model header", sql=sql, source=sql, inferred_dependencies=refs,
+            file_inputs=files, normalized=normalize_sql(sql),
         ))
     return specs
 

@@ -29,7 +29,8 @@ VERSIONS: tuple[str, ...] = (
         action VARCHAR,
         reason VARCHAR,
         relation VARCHAR,
-        fingerprint VARCHAR,
+        fingerprint VARCHAR,                -- of the definition that was built (change detection)
+        inputs JSON,                        -- local files read: [[path, size, mtime_ns], ...]
         started_at TIMESTAMPTZ,
         finished_at TIMESTAMPTZ,
         duration_ms DOUBLE,
@@ -71,6 +72,43 @@ VERSIONS: tuple[str, ...] = (
         cursor_column VARCHAR NOT NULL,
         value VARCHAR,
         updated_at TIMESTAMPTZ
+    );
+    """,
+    # 2: API keys for `interlace serve`: only a SHA-256 of each key is kept; the key is shown once
+    """
+    CREATE TABLE interlace.api_keys (
+        key_id VARCHAR PRIMARY KEY,         -- the public part embedded in the key (ilk_<key_id>_...)
+        name VARCHAR NOT NULL,              -- unique among keys that are not revoked
+        scope VARCHAR NOT NULL,             -- read | run | admin
+        key_hash VARCHAR NOT NULL,          -- sha256 hex of the whole key
+        created_at TIMESTAMPTZ NOT NULL,
+        revoked_at TIMESTAMPTZ
+    );
+    """,
+    # 3: quality check results (with failing samples) and column lineage
+    """
+    CREATE TABLE interlace.quality_results (
+        run_id VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        check_name VARCHAR NOT NULL,
+        check_type VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,          -- error | warn
+        status VARCHAR NOT NULL,            -- pass | fail | error
+        failing BIGINT NOT NULL,
+        duration_ms DOUBLE,
+        sql VARCHAR,                        -- shows the failing rows when run by hand
+        samples JSON,                       -- up to 10 failing rows
+        message VARCHAR,
+        checked_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE interlace.column_lineage (
+        model VARCHAR NOT NULL,             -- the model whose SQL was analysed
+        fingerprint VARCHAR,                -- of the definition analysed (recomputed when it changes)
+        column_name VARCHAR,                -- output column; NULL for a model-level read (filter, join)
+        source VARCHAR NOT NULL,            -- the model, table or file read
+        source_column VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,              -- value | filter | join | group
+        computed_at TIMESTAMPTZ NOT NULL
     );
     """,
 )

@@ -20,7 +20,7 @@ import pyarrow as pa
 from interlace.errors import StateError
 from interlace.state.schema import VERSIONS
 
-__all__ = ["CatalogEntry", "ModelRunRecord", "SchemaVersion", "StateStore"]
+__all__ = ["CatalogEntry", "LastBuild", "ModelRunRecord", "SchemaVersion", "StateStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class ModelRunRecord:
     reason: str | None = None
     relation: str | None = None
     fingerprint: str | None = None
+    inputs: list[Any] | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_ms: float | None = None
@@ -41,6 +42,15 @@ class ModelRunRecord:
     deleted: int | None = None
     error: str | None = None
     skip_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LastBuild:
+    model: str
+    run_id: str
+    fingerprint: str | None
+    inputs: list[Any] | None
+    finished_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +155,12 @@ class StateStore:
         """Append a model's outcome; with ``cursor``, inside that model's write transaction."""
         sql = (
             "INSERT INTO interlace.model_runs (run_id, model, status, action, reason, relation, fingerprint, "
-            "started_at, finished_at, duration_ms, rows_affected, inserted, updated, deleted, error, skip_reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "inputs, started_at, finished_at, duration_ms, rows_affected, inserted, updated, deleted, error, "
+            "skip_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         params = [record.run_id, record.model, record.status, record.action, record.reason,
-                  record.relation, record.fingerprint, record.started_at, record.finished_at, record.duration_ms, record.rows_affected,
+                  record.relation, record.fingerprint,
+                  json.dumps(record.inputs) if record.inputs is not None else None, record.started_at, record.finished_at, record.duration_ms, record.rows_affected,
                   record.inserted, record.updated, record.deleted, record.error, record.skip_reason]
         self._execute(sql, params, cursor)
 
@@ -159,6 +170,110 @@ class StateStore:
             "ORDER BY coalesce(finished_at, started_at) DESC NULLS LAST LIMIT ?",
             [run_id, run_id, model, model, limit],
         )
+
+    def last_builds(self) -> dict[str, LastBuild]:
+        """The latest successful build of every model (read from the crash-safe run records)."""
+        rows = self._fetch(
+            "SELECT model, run_id, fingerprint, inputs, finished_at FROM interlace.model_runs "
+            "WHERE status = 'success' QUALIFY row_number() OVER (PARTITION BY model ORDER BY finished_at DESC) = 1",
+            [],
+        )
+        return {m: LastBuild(m, r, f, json.loads(i) if i else None, at) for m, r, f, i, at in rows}
+
+    # -- cursors (incremental watermarks) --------------------------------------------------------
+    def cursor_value(self, model: str) -> tuple[str, str] | None:
+        """(column, watermark) of an incremental model, or None before its first build."""
+        rows = self._fetch("SELECT cursor_column, value FROM interlace.cursors WHERE model = ?", [model])
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def set_cursor(self, model: str, column: str, value: str | None, *,
+                   cursor: duckdb.DuckDBPyConnection | None = None) -> None:
+        self._execute(
+            "INSERT OR REPLACE INTO interlace.cursors (model, cursor_column, value, updated_at) VALUES (?, ?, ?, now())",
+            [model, column, value], cursor,
+        )
+
+    def reset_cursor(self, model: str) -> bool:
+        """Forget a model's watermark; True if there was one."""
+        with self._lock:
+            rows = self._cursor.execute("DELETE FROM interlace.cursors WHERE model = ? RETURNING model", [model]).fetchall()
+        return bool(rows)
+
+    # -- quality results --------------------------------------------------------------------------
+    def record_quality(self, run_id: str, results: Sequence[tuple[str, Any]]) -> None:
+        """Store check results, given as (model, CheckResult) pairs, in one statement."""
+        if not results:
+            return
+        rows = [(m, r.to_dict()) for m, r in results]
+        table = pa.table({
+            "model": [m for m, _ in rows],
+            "check_name": [d["check"] for _, d in rows],
+            "check_type": [d["type"] for _, d in rows],
+            "severity": [d["severity"] for _, d in rows],
+            "status": [d["status"] for _, d in rows],
+            "failing": pa.array([d["failing"] for _, d in rows], pa.int64()),
+            "duration_ms": pa.array([d["duration_ms"] for _, d in rows], pa.float64()),
+            "sql": [d["sql"] for _, d in rows],
+            "samples": [json.dumps(d["samples"], default=str) for _, d in rows],
+            "message": [d["message"] for _, d in rows],
+        })
+        with self._lock:
+            self._cursor.register("__interlace_quality", table)
+            try:
+                self._cursor.execute(
+                    "INSERT INTO interlace.quality_results (run_id, model, check_name, check_type, severity, status, "
+                    "failing, duration_ms, sql, samples, message, checked_at) SELECT ?, model, check_name, check_type, "
+                    "severity, status, failing, duration_ms, sql, samples, message, now() FROM __interlace_quality",
+                    [run_id])
+            finally:
+                self._cursor.unregister("__interlace_quality")
+
+    def quality_results(self, *, model: str | None = None, latest: bool = True, limit: int = 500) -> list[dict[str, Any]]:
+        """Check results, newest first; ``latest`` keeps the most recent result of each check."""
+        rows = self._dicts(
+            "SELECT * FROM interlace.quality_results WHERE (? IS NULL OR model = ?) "
+            + ("QUALIFY row_number() OVER (PARTITION BY model, check_name ORDER BY checked_at DESC) = 1 " if latest else "")
+            + "ORDER BY checked_at DESC, model, check_name LIMIT ?",
+            [model, model, limit],
+        )
+        for row in rows:
+            row["samples"] = json.loads(row["samples"]) if row.get("samples") else []
+        return rows
+
+    # -- column lineage -------------------------------------------------------------------------
+    def lineage_fingerprints(self) -> dict[str, str | None]:
+        """The fingerprint each model's stored lineage was computed for."""
+        return dict(self._fetch("SELECT DISTINCT model, fingerprint FROM interlace.column_lineage", []))
+
+    def store_lineage(self, model: str, fingerprint: str | None,
+                      edges: Sequence[tuple[str | None, str, str, str]]) -> None:
+        """Replace a model's lineage edges: (column or None, source, source column, kind)."""
+        table = pa.table({
+            "column_name": pa.array([e[0] for e in edges], pa.string()),
+            "source": pa.array([e[1] for e in edges], pa.string()),
+            "source_column": pa.array([e[2] for e in edges], pa.string()),
+            "kind": pa.array([e[3] for e in edges], pa.string()),
+        })
+        with self._lock:
+            cur = self._cursor
+            cur.begin()
+            try:
+                cur.execute("DELETE FROM interlace.column_lineage WHERE model = ?", [model])
+                cur.register("__interlace_lineage", table)
+                cur.execute(
+                    "INSERT INTO interlace.column_lineage (model, fingerprint, column_name, source, source_column, "
+                    "kind, computed_at) SELECT ?, ?, column_name, source, source_column, kind, now() "
+                    "FROM __interlace_lineage", [model, fingerprint])
+                cur.unregister("__interlace_lineage")
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+
+    def lineage_edges(self) -> list[tuple[str, str | None, str, str, str]]:
+        """Every stored edge: (model, column, source, source column, kind)."""
+        return self._fetch("SELECT model, column_name, source, source_column, kind FROM interlace.column_lineage "
+                           "ORDER BY model, column_name, source, source_column", [])
 
     # -- model catalogue and schema history ------------------------------------------------------
     def record_built(self, entries: Sequence[CatalogEntry], *, run_id: str) -> dict[str, SchemaVersion]:
@@ -246,7 +361,7 @@ class StateStore:
         sql = ("SELECT model, version, columns, changes, run_id, recorded_at FROM interlace.schema_history "
                "WHERE model = ? ORDER BY version DESC LIMIT ?")
         rows = self._fetch(sql, [model, limit if limit is not None else 2**31 - 1], cursor)
-        return [SchemaVersion(m, v, [tuple(c) for c in json.loads(cols)], json.loads(ch), r, at)  # type: ignore[misc]
+        return [SchemaVersion(m, v, [(c[0], c[1]) for c in json.loads(cols)], json.loads(ch), r, at)
                 for m, v, cols, ch, r, at in rows]
 
     # -- helpers -------------------------------------------------------------------------------
@@ -272,9 +387,49 @@ class StateStore:
     def close(self) -> None:
         self._cursor.close()
 
+    # -- API keys (hashes only; see interlace.server.keys) ---------------------------------------
+    def create_api_key(self, *, key_id: str, name: str, scope: str, key_hash: str) -> None:
+        """Record a new key; a name may be held by one active (not revoked) key at a time."""
+        with self._lock:
+            cur = self._cursor
+            cur.begin()
+            try:
+                taken = cur.execute("SELECT count(*) FROM interlace.api_keys WHERE name = ? AND revoked_at IS NULL",
+                                    [name]).fetchone()
+                if taken and taken[0]:
+                    raise StateError(f"an active API key is already named '{name}'",
+                                     hint=f"choose another name, or revoke it first: interlace keys revoke {name}")
+                cur.execute("INSERT INTO interlace.api_keys (key_id, name, scope, key_hash, created_at) "
+                            "VALUES (?, ?, ?, ?, now())", [key_id, name, scope, key_hash])
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
 
-def _diff(old: Sequence[tuple[str, str]], new: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    before, after = dict(old), dict(new)
+    def api_keys(self, *, include_revoked: bool = False) -> list[dict[str, Any]]:
+        """Every key's name, id, scope and dates (never the hash), oldest first."""
+        return self._dicts(
+            "SELECT name, key_id, scope, created_at, revoked_at FROM interlace.api_keys "
+            "WHERE ? OR revoked_at IS NULL ORDER BY created_at, name", [include_revoked])
+
+    def api_key(self, key_id: str) -> dict[str, Any] | None:
+        """The active key with this id, including its hash (for verifying a presented key)."""
+        rows = self._dicts("SELECT name, key_id, scope, key_hash, created_at FROM interlace.api_keys "
+                           "WHERE key_id = ? AND revoked_at IS NULL", [key_id])
+        return rows[0] if rows else None
+
+    def revoke_api_key(self, name: str) -> bool:
+        """Revoke the active key called ``name``; False when there is none."""
+        with self._lock:
+            rows = self._cursor.execute(
+                "UPDATE interlace.api_keys SET revoked_at = now() WHERE name = ? AND revoked_at IS NULL "
+                "RETURNING key_id", [name]).fetchall()
+            return bool(rows)
+
+
+def _diff(old: Sequence[Sequence[str]], new: Sequence[Sequence[str]]) -> dict[str, Any]:
+    before = {c[0]: c[1] for c in old}
+    after = {c[0]: c[1] for c in new}
     return {
         "added": [[c, t] for c, t in new if c not in before],
         "removed": [[c, t] for c, t in old if c not in after],

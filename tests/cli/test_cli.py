@@ -22,10 +22,12 @@ def test_init_then_run_twice(tmp_path: Path) -> None:
     project = tmp_path / "demo"
     assert (project / "config.yaml").read_text().startswith("# interlace project configuration")
     assert "name: demo" in (project / "config.yaml").read_text()
-    for _ in range(2):
-        result = run_cli("run", cwd=project)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "3 succeeded, 0 failed, 0 skipped" in result.stdout
+    first = run_cli("run", cwd=project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "3 succeeded, 0 failed, 0 skipped" in first.stdout
+    second = run_cli("run", cwd=project)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "0 succeeded, 0 failed, 0 skipped, 3 up to date" in second.stdout
     con = duckdb.connect(str(project / ".interlace/dev.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM stg_orders").fetchone() == (6,)
     assert con.execute("SELECT count(*) FROM interlace.runs WHERE status = 'success'").fetchone() == (2,)
@@ -57,9 +59,9 @@ def test_run_selector_and_plan_json(shop: Path) -> None:
     assert "4 succeeded, 0 failed, 0 skipped" in ran.stdout
     text = run_cli("plan", "customers+", "-d", str(shop))
     assert text.stdout.splitlines() == [
-        "customers          build   selected",
-        "customer_segments  build   selected",
-        "2 models to build.",
+        "customers          skip    up to date",
+        "customer_segments  build   its table does not exist yet",
+        "1 model to build, 1 up to date.",
     ]
 
 

@@ -39,7 +39,9 @@ def test_running_a_model_builds_what_it_needs(make_project, open_ws) -> None:
     assert first["a"].reason == "needed by b: its table does not exist yet"
     assert ws.sql("SELECT x FROM c").fetchone() == (3,)
     second = ws.run("c")
-    assert list(second.results) == ["c"]
+    assert list(second.results) == [] and second.up_to_date == ("c",)
+    forced = ws.run("c", force=True)
+    assert list(forced.results) == ["c"]
 
 
 def test_failed_model_skips_downstream_and_independent_branch_goes_on(make_project, open_ws) -> None:
@@ -251,7 +253,7 @@ def test_append_strategy_adds_rows(make_project, open_ws) -> None:
     root = make_project({"models/log.sql": '-- @model(strategy="append")\nSELECT 1 AS x'})
     ws = open_ws(root)
     first = ws.run()
-    second = ws.run()
+    second = ws.run(force=True)
     assert first["log"].inserted == 1 and second["log"].inserted == 1
     assert ws.sql("SELECT count(*) FROM log").fetchone() == (2,)
 
@@ -266,15 +268,6 @@ def test_fields_and_column_mapping(make_project, open_ws) -> None:
     assert ws.columns("typed") == [("id", "INTEGER"), ("amount", "DECIMAL(10,2)")]
     assert result["loose"].error is not None
     assert result["loose"].error.message == "the output does not match fields=: not declared (strict=True) extra"
-
-
-def test_keyed_strategies_are_not_available_yet(make_project, open_ws) -> None:
-    root = make_project({"models/m.sql": '-- @model(strategy="merge_by_key", primary_key="id")\nSELECT 1 AS id'})
-    result = open_ws(root).run()
-    assert str(result["m"].error) == (
-        "model 'm' (models/m.sql:1): strategy 'merge_by_key' is not available in this version of interlace\n"
-        "Fix: use one of: replace, append, none"
-    )
 
 
 def test_table_model_returning_none(make_project, open_ws) -> None:

@@ -92,6 +92,7 @@ def test_unknown_value_lists_valid_ones() -> None:
         ({"strategy": "merge_by_key"}, "strategy 'merge_by_key' needs a primary_key"),
         ({"materialize": "view", "strategy": "append"}, "strategy 'append' needs materialize='table' (this model is 'view')"),
         ({"materialize": "view", "materialise": "table"}, "keyword 'materialize' is given twice (once as 'materialise')"),
+        ({"cursor": "updated_at"}, "cursor='updated_at' needs strategy 'append', 'merge_by_key' or 'scd_type_2' (with 'replace', each run would keep only the new rows)"),
     ],
 )
 def test_bad_values_are_rejected_with_the_reason(keywords: dict, message: str) -> None:
@@ -126,7 +127,7 @@ def test_parameter_outside_declared_dependencies() -> None:
 
 
 def test_keywords_not_yet_acted_on_warn() -> None:
-    with pytest.warns(InterlaceWarning, match="cursor is validated and stored but not acted on"):
-        @model(cursor="updated_at")
+    with pytest.warns(InterlaceWarning, match="export is validated and stored but not acted on"):
+        @model(export={"format": "csv", "path": "out.csv"})
         def m(a):
             return a

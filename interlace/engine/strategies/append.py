@@ -7,8 +7,8 @@ from interlace.engine.strategies.base import WriteRequest, WriteStats, affected_
 
 def append(request: WriteRequest) -> WriteStats:
     if request.exists:
-        request.cursor.execute(f"INSERT INTO {request.relation.sql} BY NAME {request.sql}")
+        request.execute(f"INSERT INTO {request.relation.sql} BY NAME {request.sql}")
     else:
-        request.cursor.execute(f"CREATE TABLE {request.relation.sql} AS {request.sql}")
+        request.execute(f"CREATE TABLE {request.relation.sql} AS {request.sql}")
     rows = affected_rows(request.cursor)
     return WriteStats(rows=rows, inserted=rows)

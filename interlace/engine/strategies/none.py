@@ -6,5 +6,5 @@ from interlace.engine.strategies.base import WriteRequest, WriteStats
 
 
 def none(request: WriteRequest) -> WriteStats:
-    request.cursor.execute(request.sql)
+    request.execute(request.sql)
     return WriteStats()

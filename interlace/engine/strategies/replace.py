@@ -6,6 +6,6 @@ from interlace.engine.strategies.base import WriteRequest, WriteStats, affected_
 
 
 def replace(request: WriteRequest) -> WriteStats:
-    request.cursor.execute(f"CREATE OR REPLACE TABLE {request.relation.sql} AS {request.sql}")
+    request.execute(f"CREATE OR REPLACE TABLE {request.relation.sql} AS {request.sql}")
     rows = affected_rows(request.cursor)
     return WriteStats(rows=rows, inserted=rows)

@@ -1,5 +1,6 @@
 -- @model(materialize="table", primary_key="customer_id", tags=["marts"], owner="analytics",
---        description="One row per customer with order history and lifetime value.")
+--        description="One row per customer with order history and lifetime value.",
+--        quality_checks=[{"range": {"column": "customer_lifetime_value", "min": 0}}])
 WITH customer_orders AS (
     SELECT
         customer_id,

@@ -5,7 +5,17 @@ from interlace import model
 METHODS = ["credit_card", "bank_transfer", "coupon", "gift_card"]
 
 
-@model(materialize="table", primary_key="order_id", tags=["marts"], owner="analytics")
+@model(
+    materialize="table",
+    primary_key="order_id",
+    tags=["marts"],
+    owner="analytics",
+    quality_checks=[
+        {"unique": "order_id"},
+        {"relationships": {"column": "customer_id", "to": "stg_customers"}},
+        {"expression": "amount = credit_card_amount + bank_transfer_amount + coupon_amount + gift_card_amount"},
+    ],
+)
 def orders(stg_orders, stg_payments):
     """One row per order with the amount paid by each method and in total."""
     per_method = {

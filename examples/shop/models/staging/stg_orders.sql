@@ -1,5 +1,8 @@
 -- @model(materialize="table", tags=["staging"], primary_key="order_id",
---        description="One row per order.")
+--        description="One row per order.",
+--        quality_checks=[{"unique": "order_id"},
+--                        {"accepted_values": {"column": "status", "severity": "warn",
+--                                             "values": ["placed", "shipped", "completed", "returned"]}}])
 SELECT
     id AS order_id,
     user_id AS customer_id,

@@ -1,0 +1,81 @@
+"""``interlace lineage show MODEL[.COLUMN]`` and ``interlace lineage refresh``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.tree import Tree
+
+from interlace.cli.main import cli, console, open_workspace
+from interlace.cli.params import workspace_flags
+from interlace.errors import UnknownModelError, did_you_mean
+from interlace.lineage.graph import LineageNode
+
+
+@cli.group()
+def lineage() -> None:
+    """Column-level lineage: where a column comes from and where it goes."""
+
+
+@lineage.command("show")
+@click.argument("target")
+@click.option("--upstream/--downstream", default=True, help="follow sources (default) or consumers")
+@click.option("--format", "fmt", type=click.Choice(["tree", "json", "dot"]), default="tree", show_default=True)
+@workspace_flags
+def show(target: str, upstream: bool, fmt: str, project_dir: str, env: str | None) -> None:
+    """Lineage of MODEL.COLUMN (or of every column of MODEL)."""
+    model, _, column = target.partition(".")
+    with open_workspace(project_dir, env) as ws:
+        ws.project.get(model)
+        graph = ws.lineage()
+    known = graph.columns(model) if upstream else sorted({c for m, c, *_ in graph.edges if m == model and c} |
+                                                         {sc for _, _, s, sc, _ in graph.edges if s == model})
+    if column and column not in known:
+        raise UnknownModelError(f"no lineage for column '{column}' of '{model}'." + did_you_mean(column, known),
+                                hint=f"columns with lineage: {', '.join(known) or 'none (run the model first)'}")
+    trees = [(graph.upstream if upstream else graph.downstream)(model, c) for c in ([column] if column else known)]
+    if fmt == "json":
+        print(json.dumps([t.to_dict() for t in trees], indent=2))
+    elif fmt == "dot":
+        print(_dot(trees, upstream=upstream))
+    else:
+        for tree in trees:
+            console.print(_rich(tree))
+
+
+@lineage.command("refresh")
+@workspace_flags
+def refresh(project_dir: str, env: str | None) -> None:
+    """Analyse every SQL model's lineage again against the current catalog."""
+    with open_workspace(project_dir, env) as ws:
+        graph = ws.lineage(refresh=True)
+    console.print(f"Lineage refreshed: {len(graph.edges)} edges over {len({e[0] for e in graph.edges})} models.")
+
+
+def _rich(node: LineageNode, tree: Tree | None = None) -> Tree:
+    label = f"{node.relation}.{node.column}" + (f"  [dim]({node.kind})[/]" if node.kind != "value" else "")
+    branch = Tree(label) if tree is None else tree.add(label)
+    for child in node.children:
+        _rich(child, branch)
+    return branch
+
+
+def _dot(trees: list[LineageNode], *, upstream: bool) -> str:
+    """Graphviz, arrows in the direction data flows (source -> consumer)."""
+    lines = ["digraph lineage {", "  rankdir=LR;"]
+    seen: set[str] = set()
+
+    def walk(node: LineageNode) -> None:
+        for child in node.children:
+            source, target = (child, node) if upstream else (node, child)
+            edge = f'  "{source.relation}.{source.column}" -> "{target.relation}.{target.column}";'
+            if edge not in seen:
+                seen.add(edge)
+                lines.append(edge)
+            walk(child)
+
+    for tree in trees:
+        walk(tree)
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+"""Fingerprints: what a model's data depends on, as one hash.
+
+A fingerprint covers the normalized definition (SQL through sqlglot's DuckDB tokenizer, so
+whitespace, comments and the case of keywords and unquoted identifiers do not count; Python source
+through ``ast``), the configuration that shapes the data,
+and the fingerprints of the upstream models. Descriptive settings (description, owner, tags,
+checks, schedule, export) are left out: changing them does not rebuild anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+
+from interlace.project.dependencies import normalize_sql
+from interlace.project.spec import ModelSpec
+
+__all__ = ["fingerprints", "normalized_definition"]
+
+METADATA_ONLY = frozenset({"description", "owner", "tags", "quality_checks", "schedule", "export",
+                           "retry_policy", "cache"})
+
+
+def normalized_definition(spec: ModelSpec) -> str:
+    """The model's definition with formatting and comments removed."""
+    if spec.kind == "python":
+        return spec.source
+    return spec.normalized or normalize_sql(spec.sql or "")
+
+
+def _own(spec: ModelSpec) -> str:
+    config = {k: v for k, v in dataclasses.asdict(spec.config).items() if k not in METADATA_ONLY}
+    payload = json.dumps([spec.kind, spec.name, normalized_definition(spec), config], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def fingerprints(models: Mapping[str, ModelSpec], upstream: Mapping[str, tuple[str, ...]],
+                 order: tuple[str, ...]) -> dict[str, str]:
+    """The fingerprint of every model (``order`` is a topological order)."""
+    out: dict[str, str] = {}
+    for name in order:
+        parts = [_own(models[name]), *sorted(out[u] for u in upstream.get(name, ()))]
+        out[name] = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return out

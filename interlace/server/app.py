@@ -1,0 +1,201 @@
+"""Build the server's ASGI app and run it: ``create_app``, ``serve`` (blocking), ``start_in_thread``.
+
+One process, one :class:`~interlace.workspace.Workspace`: the REST API under ``/api/v1``, SSE,
+Swagger UI at ``/api/docs``, the OpenAPI document at ``/api/openapi.json``, ``/health``, the login
+page and the Panel dashboard at ``/dashboard`` — all behind one :class:`GuardMiddleware`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import RedirectResponse
+
+from interlace import __version__
+from interlace.config import ServiceConfig
+from interlace.server.api import API_PREFIX
+from interlace.server.api.auth import GuardMiddleware, Sessions, route_table
+from interlace.server.api.docs import OPENAPI_PATH, install_docs
+from interlace.server.api.errors import install_error_handlers
+from interlace.server.api.ratelimit import RateLimiter
+from interlace.server.api.routes import ROUTERS, requires
+from interlace.server.keys import KeyRing
+from interlace.server.login import install_login
+from interlace.server.service import Service
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from interlace.workspace import Workspace
+
+__all__ = ["RunningServer", "create_app", "serve", "start_in_thread"]
+
+log = logging.getLogger("interlace.server")
+DASHBOARD_PATH = "/dashboard"
+
+
+def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = None, dashboard: bool = True,
+               origins: list[str] | None = None) -> FastAPI:
+    """The ASGI app for ``workspace``; ``service_config`` defaults to the project's ``service:``.
+
+    ``origins`` are the ``host:port`` values the dashboard's websocket may come from.
+    """
+    conf = service_config or workspace.loaded.config.service
+    title = workspace.loaded.config.name or workspace.root.name
+    svc = Service(workspace)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        svc.close()
+
+    app = FastAPI(title=f"interlace API — {title}", version=__version__, openapi_url=OPENAPI_PATH,
+                  docs_url=None, redoc_url=None, lifespan=lifespan,
+                  description="REST API of an interlace project. Send an API key as `Authorization: Bearer "
+                              "<key>` or `X-API-Key: <key>`; each endpoint names the scope it needs "
+                              "(`x-required-scope`: read < run < admin).")
+    app.state.interlace = svc
+    app.state.keyring = KeyRing(conf.auth, workspace.state)
+    app.state.sessions = Sessions(conf.auth.session_hours)
+    install_error_handlers(app)
+    app.state.included = []
+    for router, prefixed in ROUTERS():
+        prefix = API_PREFIX if prefixed else ""
+        app.include_router(router, prefix=prefix)
+        app.state.included += [(prefix, route) for route in router.routes]
+    install_docs(app, title)
+    install_login(app, title)
+
+    @app.get("/", include_in_schema=False, openapi_extra=requires("read"))
+    def root() -> RedirectResponse:
+        return RedirectResponse(DASHBOARD_PATH if dashboard else "/api/docs", status_code=303)
+
+    if dashboard:
+        from interlace.server.dashboard.app import mount_dashboard
+
+        mount_dashboard(app, svc, path=DASHBOARD_PATH, origins=origins or [])
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    limiter = RateLimiter(conf.rate_limit.rate, conf.rate_limit.burst) if conf.rate_limit.enabled else None
+    app.add_middleware(GuardMiddleware, routes_of=lambda: route_table(app), auth=conf.auth,
+                       keys=app.state.keyring, sessions=app.state.sessions, limiter=limiter)
+    if conf.cors.origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(conf.cors.origins), allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+                           expose_headers=["Retry-After", "X-Request-ID"])
+    if not conf.auth.enabled:
+        log.warning("service.auth.enabled is false: the API and dashboard accept requests WITHOUT a key "
+                    "and grant them every scope. Enable it before exposing this server.")
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document plus the security schemes the middleware enforces."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    doc.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    }
+    for item in doc.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "x-required-scope" in operation:
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+    app.openapi_schema = doc
+    return doc
+
+
+@dataclass
+class RunningServer:
+    """A server started by :func:`start_in_thread`; ``stop()`` shuts it down."""
+
+    host: str
+    port: int
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        from interlace.errors import ConfigError
+
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}", origin="service.host / service.port",
+                          hint="choose another port (--port or service.port; 0 picks a free one)") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _server(workspace: Workspace, host: str | None, port: int | None, dashboard: bool,
+            log_level: str) -> tuple[uvicorn.Server, socket.socket, str, int]:
+    import uvicorn
+
+    conf = workspace.loaded.config.service
+    host = host or conf.host
+    sock = _bind(host, conf.port if port is None else port)
+    bound = sock.getsockname()[1]
+    origins = [f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"]
+    app = create_app(workspace, dashboard=dashboard, origins=origins)
+    config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on")
+    return uvicorn.Server(config), sock, host, bound
+
+
+def serve(workspace: Workspace, host: str | None = None, port: int | None = None, *, dashboard: bool = True,
+          log_level: str = "info", on_ready: Any = None) -> None:
+    """Serve until interrupted (Ctrl-C / SIGTERM); used by ``interlace serve``."""
+    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level)
+    if on_ready is not None:
+        on_ready(host, bound)
+    server.run(sockets=[sock])
+
+
+def start_in_thread(workspace: Workspace, host: str | None = None, port: int | None = None, *,
+                    dashboard: bool = True, log_level: str = "warning", timeout: float = 60.0) -> RunningServer:
+    """Start the server on a background thread of this process, sharing ``workspace``.
+
+    For ``%interlace serve``: the notebook and the dashboard use one engine. ``port=0`` picks a
+    free port (see ``.port``). Returns once the server accepts connections.
+    """
+    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="interlace-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"the interlace server on {host}:{bound} stopped while starting (see the log)")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise TimeoutError(f"the interlace server on {host}:{bound} did not start within {timeout:g}s")
+        time.sleep(0.02)
+    return RunningServer(host, bound, server, thread)

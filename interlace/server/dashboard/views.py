@@ -1,0 +1,135 @@
+"""HTML fragments for the dashboard, rendered from plain values (rows, specs, histories).
+
+Every value is escaped; links stay inside the dashboard (``?model=NAME``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+__all__ = ["esc", "freshness", "model_link", "model_page", "models_table", "runs_table", "table"]
+
+
+def esc(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.strftime("%Y-%m-%d %H:%M:%S")
+    return html.escape(str(value))
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: Sequence[str] = (), css_id: str = "") -> str:
+    """An HTML table; cells of the ``raw`` columns are already HTML, all others are escaped."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{v if c in raw else esc(v)}</td>" for c, v in zip(columns, row, strict=True)) + "</tr>"
+        for row in rows)
+    ident = f' id="{esc(css_id)}"' if css_id else ""
+    return f'<table class="il-table"{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def status(value: Any) -> str:
+    return f'<span class="il-status-{esc(value)}">{esc(value)}</span>'
+
+
+def model_link(name: str, base: str) -> str:
+    return f'<a class="il-model-link" data-model="{esc(name)}" href="{esc(base)}?model={quote(name)}">{esc(name)}</a>'
+
+
+def tags(values: Iterable[str]) -> str:
+    return "".join(f'<span class="il-tag">{esc(t)}</span>' for t in values)
+
+
+def runs_table(runs: Sequence[Mapping[str, Any]], *, css_id: str = "") -> str:
+    if not runs:
+        return '<p class="il-muted">No runs yet.</p>'
+    cols = ["run", "status", "started", "finished", "trigger", "selector", "ok", "failed", "skipped"]
+    rows = [[r["run_id"], status(r["status"]), r["started_at"], r.get("finished_at"), r.get("trigger"),
+             r.get("selector") or "all", r.get("models_succeeded"), r.get("models_failed"), r.get("models_skipped")]
+            for r in runs]
+    return table(cols, rows, raw=("status",), css_id=css_id)
+
+
+def model_runs_table(rows: Sequence[Mapping[str, Any]], *, with_run: bool = True) -> str:
+    if not rows:
+        return '<p class="il-muted">No runs of this model yet.</p>'
+    cols = (["run"] if with_run else []) + ["model", "status", "finished", "rows", "duration (s)", "reason / error"]
+    out = []
+    for r in rows:
+        duration = f"{r['duration_ms'] / 1000:.2f}" if r.get("duration_ms") is not None else ""
+        detail = r.get("error") or r.get("skip_reason") or r.get("reason") or ""
+        out.append(([r["run_id"]] if with_run else []) + [r["model"], status(r["status"]), r.get("finished_at"),
+                                                          r.get("rows_affected"), duration, detail[:300]])
+    return table(cols, out, raw=("status",))
+
+
+def models_table(models: Sequence[Mapping[str, Any]], base: str) -> str:
+    if not models:
+        return '<p class="il-muted">No model matches.</p>'
+    cols = ["model", "kind", "materialize", "schema", "tags", "last success", "description"]
+    rows = [[model_link(m["name"], base), m["kind"], m["materialize"], m["schema"], tags(m["tags"]),
+             m.get("last_success_at"), m.get("description")] for m in models]
+    return table(cols, rows, raw=("model", "tags"), css_id="il-models")
+
+
+def freshness(catalog: Sequence[Mapping[str, Any]], base: str, now: datetime | None = None) -> str:
+    if not catalog:
+        return '<p class="il-muted">Nothing built yet.</p>'
+    now = now or datetime.now(UTC)
+    rows = []
+    for row in sorted(catalog, key=lambda r: r.get("last_success_at") or now):
+        built = row.get("last_success_at")
+        age = _age(now - built) if isinstance(built, datetime) else "never"
+        rows.append([model_link(row["name"], base), row["materialize"], built, age])
+    return table(["model", "materialize", "last success", "age"], rows, raw=("model",))
+
+
+def _age(delta: Any) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def model_page(detail: Mapping[str, Any], base: str) -> str:
+    """A model's facts, columns, neighbours, schema history and runs (the preview is separate)."""
+    links = lambda names: ", ".join(model_link(n, base) for n in names) or "—"  # noqa: E731
+    facts = [
+        ("kind", f"{detail['kind']} · {detail['materialize']} · {detail['strategy']}"),
+        ("relation", detail["relation"]), ("owner", detail.get("owner") or "—"),
+        ("declared in", detail["origin"]), ("last success", esc(detail.get("last_success_at")) or "never"),
+    ]
+    facts_html = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts)
+    graph_html = (f"<tr><th>reads</th><td>{links(detail['upstream'])}"
+                  f"{' · sources: ' + esc(', '.join(detail['sources'])) if detail['sources'] else ''}</td></tr>"
+                  f"<tr><th>read by</th><td>{links(detail['downstream'])}</td></tr>")
+    columns = (table(["column", "type"], detail["columns"]) if detail["columns"]
+               else '<p class="il-muted">Not built yet (or not persisted).</p>')
+    history = detail["schema_history"]
+    history_html = table(
+        ["version", "recorded", "run", "changes"],
+        [[v.version, v.recorded_at, v.run_id, _changes(v.changes, v.columns)] for v in history],
+    ) if history else '<p class="il-muted">No schema recorded yet.</p>'
+    return (
+        f'<div class="il-card" id="il-model-page" data-model="{esc(detail["name"])}">'
+        f'<h2>{esc(detail["name"])} {tags(detail["tags"])}</h2>'
+        f'<p>{esc(detail.get("description") or "")}</p>'
+        f'<table class="il-table">{facts_html}{graph_html}</table>'
+        f"<h3>Columns</h3>{columns}<h3>Schema history</h3>{history_html}"
+        f"<h3>Runs</h3>{model_runs_table(detail['runs'], with_run=True)}"
+        f'<h3>Definition</h3><div class="il-code">{esc(detail["source"])}</div></div>'
+    )
+
+
+def _changes(changes: Mapping[str, Any], columns: Sequence[Any]) -> str:
+    if changes.get("created"):
+        return f"created with {len(columns)} columns"
+    parts = [f"+{c} {t}" for c, t in changes.get("added", [])]
+    parts += [f"-{c}" for c, _ in changes.get("removed", [])]
+    parts += [f"{c}: {old} → {new}" for c, old, new in changes.get("retyped", [])]
+    return ", ".join(parts) or "no change"
