@@ -11,6 +11,7 @@ from rich.table import Table
 from interlace.cli.main import cli, console, open_workspace
 from interlace.cli.params import build_options, json_flag, options_from, workspace_flags
 from interlace.options import SchemaListOptions
+from interlace.state.store import describe_changes
 
 
 @cli.command()
@@ -85,17 +86,8 @@ def schema_history(model: str, project_dir: str, env: str | None, as_json: bool)
         return
     table = Table("version", "recorded", "run", "changes")
     for v in versions:
-        table.add_row(str(v.version), f"{v.recorded_at:%Y-%m-%d %H:%M:%S}", v.run_id or "", _describe(v.changes, v.columns))
+        table.add_row(str(v.version), f"{v.recorded_at:%Y-%m-%d %H:%M:%S}", v.run_id or "", describe_changes(v.changes, v.columns))
     console.print(table)
-
-
-def _describe(changes: dict[str, Any], columns: list[tuple[str, str]]) -> str:
-    if changes.get("created"):
-        return f"created with {len(columns)} columns"
-    parts = [f"+{c} {t}" for c, t in changes.get("added", [])]
-    parts += [f"-{c}" for c, _ in changes.get("removed", [])]
-    parts += [f"{c}: {old} → {new}" for c, old, new in changes.get("retyped", [])]
-    return ", ".join(parts) or "no change"
 
 
 @schema.command("diff")

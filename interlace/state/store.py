@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ import pyarrow as pa
 from interlace.errors import StateError
 from interlace.state.schema import VERSIONS
 
-__all__ = ["CatalogEntry", "LastBuild", "ModelRunRecord", "SchemaVersion", "StateStore"]
+__all__ = ["CatalogEntry", "LastBuild", "ModelRunRecord", "SchemaVersion", "StateStore", "describe_changes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +425,16 @@ class StateStore:
                 "UPDATE interlace.api_keys SET revoked_at = now() WHERE name = ? AND revoked_at IS NULL "
                 "RETURNING key_id", [name]).fetchall()
             return bool(rows)
+
+
+def describe_changes(changes: Mapping[str, Any], columns: Sequence[Any]) -> str:
+    """One line for a schema-history entry: ``+col TYPE, -col, col: OLD → NEW``."""
+    if changes.get("created"):
+        return f"created with {len(columns)} columns"
+    parts = [f"+{c} {t}" for c, t in changes.get("added", [])]
+    parts += [f"-{c}" for c, _ in changes.get("removed", [])]
+    parts += [f"{c}: {old} → {new}" for c, old, new in changes.get("retyped", [])]
+    return ", ".join(parts) or "no change"
 
 
 def _diff(old: Sequence[Sequence[str]], new: Sequence[Sequence[str]]) -> dict[str, Any]:

@@ -14,14 +14,13 @@ from typing import Any, TypedDict
 import traitlets
 
 from interlace.widgets.base import STATIC, FallbackWidget, html_table, text_table
+from interlace.widgets.events import DagState, fold_event
 from interlace.widgets.layout import layout
 
 __all__ = ["STATUSES", "DagNode", "DagWidget"]
 
 # idle: nothing known this session; stale: the next run would build it; the rest follow events
 STATUSES = ("idle", "stale", "fresh", "queued", "running", "success", "failed", "skipped", "cancelled")
-_EVENT_STATUS = {"model.queued": "queued", "model.started": "running", "model.finished": "success",
-                 "model.failed": "failed"}
 
 
 class DagNode(TypedDict):
@@ -88,27 +87,11 @@ class DagWidget(FallbackWidget):
 
     def apply_event(self, event: Mapping[str, Any]) -> None:
         """Fold one event (``Event.to_dict()``) into the node statuses."""
-        kind, model = event.get("type"), str(event.get("model"))
         known = {n["name"] for n in self.nodes}
         with self._lock:
-            statuses, info = dict(self.statuses), dict(self.runinfo)
-            if kind == "run.started":
-                for name in event.get("models", ()):
-                    if name in known:
-                        statuses[name] = "queued"
-                self.run_state = "running"
-            elif kind in ("run.finished", "run.failed", "run.cancelled"):
-                self.run_state = str(event.get("status") or kind.split(".")[1])
-            elif model in known and kind in _EVENT_STATUS:
-                statuses[model] = _EVENT_STATUS[kind]
-                if kind in ("model.finished", "model.failed"):
-                    info[model] = _run_info(event)
-            elif model in known and kind == "model.skipped":
-                statuses[model] = str(event.get("status") or "skipped")
-                info[model] = _run_info(event)
-            else:
-                return
-            self.statuses, self.runinfo = statuses, info
+            state = fold_event(known, DagState(dict(self.statuses), dict(self.runinfo), self.run_state), event)
+            if state is not None:
+                self.statuses, self.runinfo, self.run_state = state.statuses, state.runinfo, state.run_state
 
     def close_followers(self) -> None:
         """Stop following every bus this widget follows."""
@@ -163,12 +146,3 @@ def _drawing(models: Mapping[str, Any], graph: Any, only: set[str] | None) -> tu
     return nodes, edges
 
 
-def _run_info(event: Mapping[str, Any]) -> dict[str, Any]:
-    error = event.get("error") or {}
-    return {
-        "status": event.get("status"), "rows": event.get("rows"), "duration_ms": event.get("duration_ms"),
-        "inserted": event.get("inserted"), "updated": event.get("updated"), "deleted": event.get("deleted"),
-        "reason": event.get("reason") or event.get("skip_reason"),
-        "error": error.get("message") if isinstance(error, dict) else None,
-        "hint": error.get("hint") if isinstance(error, dict) else None,
-    }

@@ -13,12 +13,11 @@ from typing import Any
 import traitlets
 
 from interlace.widgets.base import STATIC, FallbackWidget, escape, html_table, text_table
+from interlace.widgets.events import EVENT_STATUS
 
 __all__ = ["RunProgress"]
 
 _DONE = ("success", "failed", "skipped", "cancelled")
-_EVENT_STATUS = {"model.queued": "queued", "model.started": "running", "model.finished": "success",
-                 "model.failed": "failed"}
 
 
 class RunProgress(FallbackWidget):
@@ -71,8 +70,8 @@ class RunProgress(FallbackWidget):
                 self.state = "running"
             elif kind in ("run.finished", "run.failed", "run.cancelled"):
                 self.state = str(event.get("status") or kind.split(".")[1])
-            elif kind in _EVENT_STATUS or kind == "model.skipped":
-                status = _EVENT_STATUS.get(str(kind)) or str(event.get("status") or "skipped")
+            elif kind in EVENT_STATUS or kind == "model.skipped":
+                status = EVENT_STATUS.get(str(kind)) or str(event.get("status") or "skipped")
                 error = event.get("error") if isinstance(event.get("error"), dict) else None
                 entry = {"model": event.get("model"), "status": status, "rows": event.get("rows"),
                          "inserted": event.get("inserted"), "updated": event.get("updated"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from interlace.widgets.render import escape, html_table, text_table
 
-__all__ = ["TableView", "info_view", "plan_view"]
+__all__ = ["TableView", "info_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +34,6 @@ class TableView:
         notes = "".join(f"<p>{escape(n)}</p>" for n in self.notes)
         table = html_table(self.columns, self.rows, css=f"{self.css}-table") if self.columns else ""
         return f"<div class='{self.css}'><b>{escape(self.title)}</b>{table}{notes}</div>"
-
-
-def plan_view(plan: Mapping[str, Any]) -> TableView:
-    """A plan (``Plan.to_dict()``): one row per model with its action and why."""
-    steps = plan.get("steps", [])
-    builds = sum(1 for s in steps if s["action"] == "build")
-    title = f"Plan: {builds} of {len(steps)} model{'s' if len(steps) != 1 else ''} to build"
-    if not steps:
-        return TableView("Plan: the selection matched no models", (), (), css="interlace-plan")
-    return TableView(title, ("model", "action", "reason"),
-                     [(s["model"], s["action"], s["reason"]) for s in steps], css="interlace-plan")
 
 
 def info_view(info: Mapping[str, Any]) -> TableView:

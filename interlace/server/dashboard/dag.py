@@ -14,13 +14,12 @@ from typing import Any
 import param
 from panel.custom import AnyWidgetComponent
 
+from interlace.widgets import events
 from interlace.widgets.layout import layout
 
 __all__ = ["DagView", "dag_value", "fold_event"]
 
 _WIDGETS = Path(__file__).resolve().parents[2] / "widgets" / "static"
-_EVENT_STATUS = {"model.queued": "queued", "model.started": "running", "model.finished": "success",
-                 "model.failed": "failed"}
 
 
 class DagView(AnyWidgetComponent):
@@ -60,35 +59,8 @@ def dag_value(models: Mapping[str, Any], graph: Any) -> dict[str, Any]:
 
 
 def fold_event(view: DagView, event: Mapping[str, Any]) -> None:
-    """Apply one event (``Event.to_dict()``) to the view's statuses."""
-    kind, model = event.get("type"), event.get("model")
-    known = {n["name"] for n in view.nodes}
-    statuses, info = dict(view.statuses), dict(view.runinfo)
-    if kind == "run.started":
-        for name in event.get("models", ()):
-            if name in known:
-                statuses[name] = "queued"
-        view.run_state = "running"
-    elif kind in ("run.finished", "run.failed", "run.cancelled"):
-        view.run_state = str(event.get("status") or str(kind).split(".")[1])
-        return
-    elif model in known and kind in _EVENT_STATUS:
-        statuses[model] = _EVENT_STATUS[str(kind)]
-        if kind in ("model.finished", "model.failed"):
-            info[model] = _run_info(event)
-    elif model in known and kind == "model.skipped":
-        statuses[model] = str(event.get("status") or "skipped")
-        info[model] = _run_info(event)
-    else:
-        return
-    view.param.update(statuses=statuses, runinfo=info)
-
-
-def _run_info(event: Mapping[str, Any]) -> dict[str, Any]:
-    error = event.get("error") or {}
-    return {
-        "status": event.get("status"), "rows": event.get("rows"), "duration_ms": event.get("duration_ms"),
-        "reason": event.get("reason") or event.get("skip_reason"),
-        "error": error.get("message") if isinstance(error, dict) else None,
-        "hint": error.get("hint") if isinstance(error, dict) else None,
-    }
+    """Apply one event (``Event.to_dict()``) to the view's statuses, as the notebook widget does."""
+    state = events.fold_event({n["name"] for n in view.nodes},
+                              events.DagState(dict(view.statuses), dict(view.runinfo), view.run_state), event)
+    if state is not None:
+        view.param.update(statuses=state.statuses, runinfo=state.runinfo, run_state=state.run_state)

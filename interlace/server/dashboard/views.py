@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from interlace.state.store import describe_changes
+
 __all__ = ["esc", "freshness", "model_link", "model_page", "models_table", "runs_table", "table"]
 
 
@@ -113,7 +115,7 @@ def model_page(detail: Mapping[str, Any], base: str) -> str:
     history = detail["schema_history"]
     history_html = table(
         ["version", "recorded", "run", "changes"],
-        [[v.version, v.recorded_at, v.run_id, _changes(v.changes, v.columns)] for v in history],
+        [[v.version, v.recorded_at, v.run_id, describe_changes(v.changes, v.columns)] for v in history],
     ) if history else '<p class="il-muted">No schema recorded yet.</p>'
     return (
         f'<div class="il-card" id="il-model-page" data-model="{esc(detail["name"])}">'
@@ -124,12 +126,3 @@ def model_page(detail: Mapping[str, Any], base: str) -> str:
         f"<h3>Runs</h3>{model_runs_table(detail['runs'], with_run=True)}"
         f'<h3>Definition</h3><div class="il-code">{esc(detail["source"])}</div></div>'
     )
-
-
-def _changes(changes: Mapping[str, Any], columns: Sequence[Any]) -> str:
-    if changes.get("created"):
-        return f"created with {len(columns)} columns"
-    parts = [f"+{c} {t}" for c, t in changes.get("added", [])]
-    parts += [f"-{c}" for c, _ in changes.get("removed", [])]
-    parts += [f"{c}: {old} → {new}" for c, old, new in changes.get("retyped", [])]
-    return ", ".join(parts) or "no change"
