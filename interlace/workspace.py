@@ -369,7 +369,7 @@ class Workspace:
             head = cursor.execute(f"SELECT * FROM {relation.sql} LIMIT ?", [max(limit, 0)])
             columns = [d[0] for d in head.description or []]
             rows = head.fetchall()
-            total = cursor.execute(f"SELECT count(*) FROM {relation.sql}").fetchone() if count else None
+            total = cursor.execute(f"SELECT count(*) FROM {relation.sql}").fetchall()[0] if count else None
         except duckdb.CatalogException:
             if self.engine.exists(relation):
                 raise

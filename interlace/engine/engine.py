@@ -53,7 +53,9 @@ class Engine:
             self.connection.close()
             raise
         self.catalogs = tuple(a.name for a in attach)
-        self.database = self.connection.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        # fetchall, never fetchone: a result read only in part keeps its transaction open, which
+        # blocks checkpoints (the WAL then grows until close)
+        self.database = self.connection.execute("SELECT current_database()").fetchall()[0][0]
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor (its own transaction context) on the shared database."""
@@ -115,8 +117,8 @@ class Engine:
             "SELECT 'table' FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
             "UNION ALL SELECT 'view' FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
             [relation.catalog or self.database, relation.schema, relation.name] * 2,
-        ).fetchone()
-        return row[0] if row else None
+        ).fetchall()
+        return row[0][0] if row else None
 
     def columns(self, relation: Relation, cursor: duckdb.DuckDBPyConnection | None = None) -> list[tuple[str, str]]:
         """(column, type) of an existing relation, in order; [] when it does not exist."""

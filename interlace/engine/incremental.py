@@ -41,8 +41,7 @@ class CursorFilter:
         """The new watermark: the largest cursor value in the inputs (read inside the write's txn)."""
         col = quote(self.column)
         union = " UNION ALL ".join(f"SELECT max({col}) AS m FROM {r.sql}" for r in self.inputs.values())
-        row = cursor.execute(f"SELECT CAST(max(m) AS VARCHAR) FROM ({union})").fetchone()
-        return row[0] if row else None
+        return cursor.execute(f"SELECT CAST(max(m) AS VARCHAR) FROM ({union})").fetchall()[0][0]
 
 
 def cursor_filter(

@@ -111,7 +111,7 @@ def apply_schema_mode(cursor: duckdb.DuckDBPyConnection, spec: ModelSpec, relati
             if mode == "lenient" and change.kind == "retyped":
                 count = cursor.execute(
                     f"SELECT count(*) FROM {relation.sql} WHERE {column} IS NOT NULL "
-                    f"AND TRY_CAST({column} AS {change.new_type}) IS NULL").fetchone()
+                    f"AND TRY_CAST({column} AS {change.new_type}) IS NULL").fetchall()[0]
                 nulled[change.column] = int(count[0]) if count else 0
                 cast = f"TRY_CAST({column} AS {change.new_type})"
             else:

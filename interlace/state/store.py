@@ -96,8 +96,8 @@ class StateStore:
             cur = self._cursor
             cur.execute("CREATE SCHEMA IF NOT EXISTS interlace")
             cur.execute("CREATE TABLE IF NOT EXISTS interlace.meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-            row = cur.execute("SELECT value FROM interlace.meta WHERE key = 'state_version'").fetchone()
-            current = int(row[0]) if row else 0
+            rows = cur.execute("SELECT value FROM interlace.meta WHERE key = 'state_version'").fetchall()
+            current = int(rows[0][0]) if rows else 0
             if current > len(VERSIONS):
                 raise StateError(
                     f"the warehouse's state schema is version {current}, newer than this interlace "
@@ -395,7 +395,7 @@ class StateStore:
             cur.begin()
             try:
                 taken = cur.execute("SELECT count(*) FROM interlace.api_keys WHERE name = ? AND revoked_at IS NULL",
-                                    [name]).fetchone()
+                                    [name]).fetchall()[0]
                 if taken and taken[0]:
                     raise StateError(f"an active API key is already named '{name}'",
                                      hint=f"choose another name, or revoke it first: interlace keys revoke {name}")

@@ -359,3 +359,14 @@ def test_two_thousand_model_dag_runs(make_project, open_ws) -> None:
     result = ws.run()
     assert result.ok, result.errors[:1]
     assert result.succeeded == 2000
+
+
+def test_no_transaction_is_left_open_so_checkpoints_can_happen(shop: Path, open_ws) -> None:
+    # a result read only in part (fetchone) keeps its transaction open; DuckDB then refuses to
+    # checkpoint and the write-ahead log grows until the workspace closes
+    ws = open_ws(shop)
+    assert ws.run().ok
+    ws.lineage()
+    ws.plan_diff(ws.plan())
+    ws.run(quality_only=True)
+    ws.engine.cursor().execute("CHECKPOINT")  # raises "other write transactions active" otherwise

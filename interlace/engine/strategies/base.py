@@ -43,8 +43,8 @@ class WriteStats:
 
 def affected_rows(cursor: duckdb.DuckDBPyConnection) -> int:
     """The count DuckDB reports for the statement just executed (CTAS, INSERT, UPDATE, DELETE)."""
-    row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    rows = cursor.fetchall()  # to the end: an unfinished result keeps its transaction open
+    return int(rows[0][0]) if rows else 0
 
 
 def system_columns(spec: ModelSpec) -> frozenset[str]:
@@ -80,8 +80,8 @@ def check_keys(request: WriteRequest, source: str) -> None:
         f"(SELECT count(*) FROM g WHERE n > 1 AND NOT ({any_null})), "
         f"(SELECT list(x) FROM (SELECT CAST(row({cols}) AS VARCHAR) || ' x' || n AS x FROM g "
         f"WHERE n > 1 AND NOT ({any_null}) ORDER BY n DESC, {cols} LIMIT 5))"
-    ).fetchone()
-    nulls, duplicated, examples = row if row else (0, 0, None)
+    ).fetchall()[0]
+    nulls, duplicated, examples = row
     if nulls:
         raise ExecutionError(
             f"{nulls} output row(s) have a NULL in the primary key ({', '.join(keys)}); nothing was written",

@@ -55,7 +55,7 @@ def merge_by_key(request: WriteRequest) -> WriteStats:
 
 
 def _count(request: WriteRequest) -> int:
-    row = request.cursor.execute(f"SELECT count(*) FROM {request.relation.sql}").fetchone()
+    row = request.cursor.execute(f"SELECT count(*) FROM {request.relation.sql}").fetchall()[0]
     return int(row[0]) if row else 0
 
 
