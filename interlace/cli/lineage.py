@@ -9,7 +9,6 @@ from rich.tree import Tree
 
 from interlace.cli.main import cli, console, open_workspace
 from interlace.cli.params import workspace_flags
-from interlace.errors import UnknownModelError, did_you_mean
 from interlace.lineage.graph import LineageNode
 
 
@@ -28,13 +27,7 @@ def show(target: str, upstream: bool, fmt: str, project_dir: str, env: str | Non
     model, _, column = target.partition(".")
     with open_workspace(project_dir, env) as ws:
         ws.project.get(model)
-        graph = ws.lineage()
-    known = graph.columns(model) if upstream else sorted({c for m, c, *_ in graph.edges if m == model and c} |
-                                                         {sc for _, _, s, sc, _ in graph.edges if s == model})
-    if column and column not in known:
-        raise UnknownModelError(f"no lineage for column '{column}' of '{model}'." + did_you_mean(column, known),
-                                hint=f"columns with lineage: {', '.join(known) or 'none (run the model first)'}")
-    trees = [(graph.upstream if upstream else graph.downstream)(model, c) for c in ([column] if column else known)]
+        trees = ws.lineage().trees(model, column or None, downstream=not upstream)
     if fmt == "json":
         print(json.dumps([t.to_dict() for t in trees], indent=2))
     elif fmt == "dot":

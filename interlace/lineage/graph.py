@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from interlace.errors import UnknownModelError, did_you_mean
+
 __all__ = ["LineageGraph", "LineageNode"]
 
 
@@ -36,8 +38,25 @@ class LineageGraph:
                 self._up[(model, column)].append((source, source_column, kind))
                 self._down[(source, source_column)].append((model, column, kind))
 
-    def columns(self, model: str) -> list[str]:
+    def columns(self, model: str, *, downstream: bool = False) -> list[str]:
+        """The columns of ``model`` with lineage: its outputs with sources, or (downstream) its
+        columns that other models read."""
+        if downstream:
+            return sorted({c for m, c, *_ in self.edges if m == model and c}
+                          | {sc for _, _, s, sc, _ in self.edges if s == model})
         return sorted({c for m, c, *_ in self.edges if m == model and c is not None})
+
+    def trees(self, model: str, column: str | None = None, *, downstream: bool = False) -> list[LineageNode]:
+        """Lineage of ``model.column`` (or of every column of ``model`` with lineage), one tree each;
+        an unknown column is an :class:`UnknownModelError` with a suggestion."""
+        known = self.columns(model, downstream=downstream)
+        if column and column not in known:
+            raise UnknownModelError(
+                f"no lineage for column '{column}' of '{model}'." + did_you_mean(column, known),
+                hint=f"columns with lineage: {', '.join(known) or 'none yet (build the model first)'}",
+            )
+        follow = self.downstream if downstream else self.upstream
+        return [follow(model, c) for c in ([column] if column else known)]
 
     def upstream(self, model: str, column: str) -> LineageNode:
         return self._tree(model, column, self._up, "value", set())

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
-from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.errors import OptimizeError, ParseError, SchemaError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 
@@ -37,9 +37,9 @@ def sql_lineage(sql: str, schema: Mapping[str, Mapping[str, str]]) -> list[Edge]
     """Every edge of ``sql``; ``schema`` maps relation names (as written) to {column: type}."""
     try:
         expression = sqlglot.parse_one(sql, dialect="duckdb")
-        qualified = qualify(expression, schema={k: dict(v) for k, v in schema.items()}, dialect="duckdb",
+        qualified = qualify(expression, schema={k: dict(v) for k, v in schema.items() if v}, dialect="duckdb",
                             validate_qualify_columns=False, quote_identifiers=False)
-    except (ParseError, OptimizeError) as exc:
+    except (ParseError, OptimizeError, SchemaError) as exc:
         raise LineageError(str(exc)) from None
     root = build_scope(qualified)
     if root is None:

@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
-from interlace.errors import StateError, UnknownModelError, did_you_mean
+from interlace.errors import StateError, did_you_mean
 from interlace.magics.args import command, parse
 from interlace.magics.session import Session
 from interlace.options import (
@@ -125,17 +125,7 @@ class InterlaceMagics(Magics):
         model, _, column = options.target.partition(".")
         ws = self.session.workspace
         ws.project.get(model)  # an unknown name is an error with a suggestion
-        graph = ws.lineage()
-        if options.downstream:
-            known = sorted({c for m, c, *_ in graph.edges if m == model and c}
-                           | {sc for _, _, s, sc, _ in graph.edges if s == model})
-        else:
-            known = graph.columns(model)
-        if column and column not in known:
-            raise UnknownModelError(f"no lineage for column '{column}' of '{model}'." + did_you_mean(column, known),
-                                    hint=f"columns with lineage: {', '.join(known) or f'none (build it first: %interlace run {model})'}")
-        follow = graph.downstream if options.downstream else graph.upstream
-        trees = [follow(model, c).to_dict() for c in ([column] if column else known)]
+        trees = [t.to_dict() for t in ws.lineage().trees(model, column or None, downstream=options.downstream)]
         display(LineageWidget.of(trees, direction="downstream" if options.downstream else "upstream"))
 
     @command(InfoOptions, "interlace info")

@@ -167,3 +167,35 @@ def test_openapi_document_is_complete(shop_live: Live) -> None:
     assert run["responses"]["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
     assert paths["/health"]["get"]["security"] == []
     assert doc["components"]["schemas"]["ErrorBody"]["required"] == ["error"]
+
+
+def test_quality_and_lineage_endpoints(shop_live: Live) -> None:
+    with shop_live.client("run") as c:
+        assert c.post("/api/v1/runs", json={}).status_code == 202
+        import time
+
+        for _ in range(300):
+            runs = c.get("/api/v1/runs").json()["runs"]
+            if runs and runs[0]["status"] not in ("pending", "running"):
+                break
+            time.sleep(0.1)
+        assert runs[0]["status"] == "success"
+        results = c.get("/api/v1/models/stg_orders/quality").json()["results"]
+        warned = next(r for r in results if r["check_name"] == "accepted_values(status)")
+        assert (warned["status"], warned["severity"], warned["failing"]) == ("fail", "warn", 45)
+        assert len(warned["samples"]) == 10 and warned["samples"][0]["status"] == "return_pending"
+        every = c.get("/api/v1/quality").json()["results"]
+        assert {r["model"] for r in every} >= {"stg_orders", "orders", "customers"}
+        tree = c.get("/api/v1/models/customers/lineage", params={"column": "customer_lifetime_value"}).json()
+        [root] = tree["trees"]
+        assert (root["children"][0]["relation"], root["children"][0]["column"]) == ("orders", "amount")
+        assert root["children"][0]["children"][0]["relation"] == "seeds/raw_payments.csv"
+        down = c.get("/api/v1/models/orders/lineage", params={"column": "amount", "direction": "downstream"}).json()
+        assert {n["relation"] for n in down["trees"][0]["children"]} == {"customers", "daily_revenue"}
+        edges = c.get("/api/v1/lineage").json()["edges"]
+        assert {"model": "customers", "column": "customer_lifetime_value", "source": "orders",
+                "source_column": "amount", "kind": "value"} in edges
+        unknown = c.get("/api/v1/models/customers/lineage", params={"column": "lifetime"})
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "MODEL_NOT_FOUND"
+        assert c.get("/api/v1/models/nope/quality").status_code == 404
+        assert c.post("/api/v1/lineage/refresh").status_code == 200

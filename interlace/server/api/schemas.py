@@ -320,3 +320,47 @@ class KeyCreated(KeyOut):
 
 class KeyList(_Out):
     keys: list[KeyOut]
+
+
+class QualityResultOut(_Out):
+    run_id: str
+    model: str
+    check_name: str
+    check_type: str
+    severity: str = Field(description="error | warn")
+    status: str = Field(description="pass | fail | error")
+    failing: int
+    duration_ms: float | None = None
+    sql: str | None = Field(default=None, description="a query that shows the failing rows")
+    samples: list[dict[str, Any]] = Field(description="up to 10 failing rows")
+    message: str | None = None
+    checked_at: datetime
+
+
+class QualityResultList(_Out):
+    results: list[QualityResultOut]
+
+
+class LineageEdgeOut(_Out):
+    model: str
+    column: str | None = Field(description="the output column; null for a read that shapes the whole result")
+    source: str = Field(description="the model, table or file read")
+    source_column: str
+    kind: str = Field(description="value | filter | join | group")
+
+
+class LineageEdgeList(_Out):
+    edges: list[LineageEdgeOut]
+
+
+class LineageNodeOut(_Out):
+    relation: str
+    column: str
+    kind: str
+    children: list[LineageNodeOut]
+
+
+class LineageOut(_Out):
+    model: str
+    direction: Literal["upstream", "downstream"]
+    trees: list[LineageNodeOut]

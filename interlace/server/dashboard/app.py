@@ -164,6 +164,8 @@ class Dashboard:
             detail = queries.model_detail(ws, name)
             detail["schema_history"] = ws.schema_history(name)
             detail["runs"] = ws.state.model_runs(model=name, limit=20)
+            detail["quality"] = ws.state.quality_results(model=name)
+            detail["lineage"] = [t.to_dict() for t in ws.lineage().trees(name)]
             return detail
 
         try:

@@ -122,7 +122,29 @@ def model_page(detail: Mapping[str, Any], base: str) -> str:
         f'<h2>{esc(detail["name"])} {tags(detail["tags"])}</h2>'
         f'<p>{esc(detail.get("description") or "")}</p>'
         f'<table class="il-table">{facts_html}{graph_html}</table>'
-        f"<h3>Columns</h3>{columns}<h3>Schema history</h3>{history_html}"
+        f"<h3>Columns</h3>{columns}<h3>Column lineage</h3>{lineage_list(detail.get('lineage', []))}"
+        f"<h3>Quality</h3>{quality_table(detail.get('quality', []))}"
+        f"<h3>Schema history</h3>{history_html}"
         f"<h3>Runs</h3>{model_runs_table(detail['runs'], with_run=True)}"
         f'<h3>Definition</h3><div class="il-code">{esc(detail["source"])}</div></div>'
     )
+
+
+def quality_table(results: Sequence[Mapping[str, Any]]) -> str:
+    """The latest result of each check, with its failing count and message."""
+    if not results:
+        return '<p class="il-muted">No quality checks have run for this model.</p>'
+    rows = []
+    for r in results:
+        status = "warn" if r["status"] == "fail" and r["severity"] == "warn" else r["status"]
+        rows.append([r["check_name"], r["severity"], status, r["failing"], r.get("message") or "", r["checked_at"]])
+    return table(["check", "severity", "status", "failing", "message", "checked"], rows)
+
+
+def lineage_list(trees: Sequence[Mapping[str, Any]]) -> str:
+    """Each column and the columns it is computed from (one level; the CLI and API give the whole tree)."""
+    if not trees:
+        return '<p class="il-muted">No lineage yet (build the model first).</p>'
+    rows = [[t["column"], ", ".join(f"{c['relation']}.{c['column']}" for c in t["children"]) or "—"] for t in trees]
+    return table(["column", "computed from"], rows)
+

@@ -32,7 +32,18 @@ ServiceDep = Annotated[Service, Depends(service)]
 
 
 def _routers() -> tuple[tuple[APIRouter, bool], ...]:
-    from interlace.server.api.routes import events, graph, health, keys, models, plan, project, runs
+    from interlace.server.api.routes import (
+        events,
+        graph,
+        health,
+        keys,
+        lineage,
+        models,
+        plan,
+        project,
+        quality,
+        runs,
+    )
 
     # (router, mounted under /api/v1?) — /health is at the root so that probes need no prefix
     return (
@@ -43,6 +54,8 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         (graph.router, True),
         (plan.router, True),
         (runs.router, True),
+        (quality.router, True),
+        (lineage.router, True),
         (events.router, True),
         (keys.router, True),
     )
