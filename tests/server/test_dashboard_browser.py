@@ -65,6 +65,11 @@ def test_login_model_page_run_and_live_dag(live_factory: Callable[..., Live]) ->
         page.wait_for_selector("#il-runs .il-status-success")
         assert "dashboard:test-run" in page.text_content("#il-runs")
         screenshot(page, "dashboard-runs")
+
+        page.locator(".bk-tab", has_text="Quality").click()
+        page.wait_for_selector("#il-quality")
+        assert "Latest quality results" in page.text_content("#il-quality")
+        screenshot(page, "dashboard-quality")
     assert external == []  # every asset came from the server itself (no CDN)
     with live.client("read") as c:
         runs = c.get("/api/v1/runs").json()["runs"]

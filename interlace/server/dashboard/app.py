@@ -48,6 +48,7 @@ class Dashboard:
         self.progress = self._html("", css_classes=["il-progress"], sizing_mode="stretch_width")
         self.overview = self._html(sizing_mode="stretch_width")
         self.runs_html = self._html(sizing_mode="stretch_width")
+        self.quality_html = self._html(sizing_mode="stretch_width")
         self.models_html = self._html(sizing_mode="stretch_width")
         self.model_html = self._html(sizing_mode="stretch_width")
         self.preview_html = self._html(sizing_mode="stretch_width")
@@ -71,6 +72,7 @@ class Dashboard:
         self._models: list[dict[str, Any]] = []
         self.tabs = pn.Tabs(("Overview", self.overview), ("Models", self._models_tab()), ("DAG", self._dag_tab()),
                             ("Runs", pn.Column(self.progress, self.runs_html, sizing_mode="stretch_width")),
+                            ("Quality", self.quality_html),
                             dynamic=False, sizing_mode="stretch_width")
         if not can_run:
             self.message.object = (f'<p class="il-muted">Key \'{views.esc(principal.name)}\' has scope '
@@ -119,6 +121,7 @@ class Dashboard:
             return {"models": queries.model_summaries(ws), "runs": ws.state.runs(limit=50),
                     "failures": [r for r in ws.state.model_runs(limit=500) if r["status"] == "failed"][:10],
                     "catalog": ws.state.models(), "dag": dag_value(ws.models, graph),
+                    "quality": ws.state.quality_results(),
                     "stale": {s.model for s in plan.builds}}
 
         try:
@@ -138,6 +141,8 @@ class Dashboard:
             + "<h2>Freshness</h2>" + views.freshness(data["catalog"], self.base) + "</div>")
         self.runs_html.object = '<div class="il-card"><h2>Run history</h2>' + views.runs_table(
             data["runs"], css_id="il-runs") + "</div>"
+        self.quality_html.object = ('<div class="il-card" id="il-quality"><h2>Latest quality results</h2>'
+                                    + views.quality_table(data["quality"], with_model=True) + "</div>")
         if self.picker.value:  # the open model page shows the run that just ended
             self.show_model(self.picker.value)
         if data["dag"]["nodes"] != self.dag.nodes or data["dag"]["edges"] != self.dag.edges:

@@ -130,15 +130,17 @@ def model_page(detail: Mapping[str, Any], base: str) -> str:
     )
 
 
-def quality_table(results: Sequence[Mapping[str, Any]]) -> str:
+def quality_table(results: Sequence[Mapping[str, Any]], *, with_model: bool = False) -> str:
     """The latest result of each check, with its failing count and message."""
     if not results:
-        return '<p class="il-muted">No quality checks have run for this model.</p>'
+        return '<p class="il-muted">No quality checks have run yet.</p>'
     rows = []
     for r in results:
         status = "warn" if r["status"] == "fail" and r["severity"] == "warn" else r["status"]
-        rows.append([r["check_name"], r["severity"], status, r["failing"], r.get("message") or "", r["checked_at"]])
-    return table(["check", "severity", "status", "failing", "message", "checked"], rows)
+        row = [r["check_name"], r["severity"], status, r["failing"], r.get("message") or "", r["checked_at"]]
+        rows.append([r["model"], *row] if with_model else row)
+    columns = ["check", "severity", "status", "failing", "message", "checked"]
+    return table(["model", *columns] if with_model else columns, rows)
 
 
 def lineage_list(trees: Sequence[Mapping[str, Any]]) -> str:
