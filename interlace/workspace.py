@@ -5,6 +5,7 @@ Every face (CLI, magics, server, runner, docs) calls a Workspace; none does core
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,7 +271,7 @@ class Workspace:
             sql = compile_sql(spec, models=self.models, upstream=graph.upstream, relation_of=self.project.relation,
                               default_schema=self.loaded.config.run.default_schema)
             try:
-                new = [(r[0], r[1]) for r in self.engine.cursor().execute(f"DESCRIBE {sql}").fetchall()]
+                new = [(r[0], r[1]) for r in self.engine.reader().execute(f"DESCRIBE {sql}").fetchall()]
             except duckdb.Error as exc:
                 previews[spec.name] = SchemaPreview(spec.name, (), (), f"cannot tell: DuckDB says {exc}")
                 continue
@@ -302,23 +303,23 @@ class Workspace:
             try:
                 edges = sql_lineage(compile_sql(spec, models=self.models, upstream={}, relation_of=self.project.relation,
                                                 default_schema=self.loaded.config.run.default_schema),
-                                    self._schema_of(spec.dependencies))
+                                    self._schema_of(spec.dependencies, graph.upstream))
             except LineageError:
                 edges = []  # SQL sqlglot cannot analyse: no lineage rather than wrong lineage
             self.state.store_lineage(name, current[name], [
                 (e.column, self._source_model(e.source), e.source_column, e.kind) for e in edges])
         return LineageGraph(self.state.lineage_edges())
 
-    def _schema_of(self, refs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    def _schema_of(self, refs: tuple[str, ...], upstream: Mapping[str, tuple[str, ...]]) -> dict[str, dict[str, str]]:
         """{reference: {column: type}} of what a model reads, for star expansion and qualification."""
         schema: dict[str, dict[str, str]] = {}
         for ref in refs:
             spec = self.models.get(ref.split(".")[-1])
             if spec is not None and is_inlined(spec):
-                sql = compile_sql(spec, models=self.models, upstream=self._graph(self.engine.relations()).upstream,
+                sql = compile_sql(spec, models=self.models, upstream=upstream,
                                   relation_of=self.project.relation, default_schema=self.loaded.config.run.default_schema)
                 try:
-                    rows = self.engine.cursor().execute(f"DESCRIBE {sql}").fetchall()
+                    rows = self.engine.reader().execute(f"DESCRIBE {sql}").fetchall()
                 except duckdb.Error:
                     continue
                 schema[ref] = {r[0]: r[1] for r in rows}
