@@ -55,6 +55,8 @@ class ConnectionConfig(_Strict):
 class RunConfig(_Strict):
     max_workers: int | None = Field(default=None, ge=1)
     default_schema: str = "main"
+    # a second run asked for while one is going: refused (reject) or run after it (queue)
+    policy: Literal["reject", "queue"] = "reject"
 
 
 class ServiceKeyConfig(_Strict):

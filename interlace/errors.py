@@ -6,14 +6,20 @@
     │   ├── ModelDefinitionError        a model's declaration (decorator, SQL header, notebook cell)
     │   │   └── ModelParseError         a SQL header or body that does not parse
     │   ├── UnknownModelError           a name (dependency, selector, CLI argument) that is not a model
+    │   ├── UnknownRunError             a run id that no run has
     │   ├── DuplicateModelError         two models with one name
     │   ├── CycleError                  models that depend on each other
-    │   └── InvalidOptionError          a bad command option (--since after --until, ...)
+    │   ├── InvalidOptionError          a bad command option (--since after --until, ...)
+    │   └── StalePlanError              a plan applied after the project or state changed
     ├── ExecutionError                  building a model failed (wraps the DuckDB / Python error)
     │   ├── SchemaChangeError           the output does not fit the table under the schema mode
     │   └── CheckFailedError            a quality check of severity error failed (nothing was written)
     ├── StateError                      the state store (incl. a warehouse locked by another process)
-    │   └── WarehouseLockedError
+    │   ├── WarehouseLockedError
+    │   ├── ReadOnlyError               a write asked of an `access: read` environment
+    │   ├── KeyExistsError              an active API key already has that name
+    │   ├── UnknownKeyError             no active API key has that name
+    │   └── RunInProgressError          a run was asked for while another one is going (policy reject)
     └── InternalError                   a bug in interlace: please report it
 
 Every error carries structured fields (``model``, ``origin``, ``hint``, ``sql``) that widgets and the
@@ -35,12 +41,18 @@ __all__ = [
     "InterlaceWarning",
     "InternalError",
     "InvalidOptionError",
+    "KeyExistsError",
     "ModelDefinitionError",
     "ModelParseError",
     "ProjectError",
     "SchemaChangeError",
+    "ReadOnlyError",
+    "RunInProgressError",
+    "StalePlanError",
     "StateError",
+    "UnknownKeyError",
     "UnknownModelError",
+    "UnknownRunError",
     "WarehouseLockedError",
     "did_you_mean",
 ]
@@ -121,6 +133,10 @@ class UnknownModelError(ProjectError):
     code = "MODEL_NOT_FOUND"
 
 
+class UnknownRunError(ProjectError):
+    code = "RUN_NOT_FOUND"
+
+
 class DuplicateModelError(ProjectError):
     code = "DUPLICATE_MODEL"
 
@@ -131,6 +147,10 @@ class CycleError(ProjectError):
 
 class InvalidOptionError(ProjectError):
     code = "VALIDATION_ERROR"
+
+
+class StalePlanError(ProjectError):
+    code = "PLAN_STALE"
 
 
 class ExecutionError(InterlaceError):
@@ -155,6 +175,29 @@ class StateError(InterlaceError):
 
 class WarehouseLockedError(StateError):
     code = "WAREHOUSE_LOCKED"
+
+
+class ReadOnlyError(StateError):
+    code = "READ_ONLY"
+
+
+class KeyExistsError(StateError):
+    code = "KEY_EXISTS"
+
+
+class UnknownKeyError(StateError):
+    code = "KEY_NOT_FOUND"
+
+
+class RunInProgressError(StateError):
+    code = "RUN_IN_PROGRESS"
+
+    def __init__(self, message: str, *, run_id: str, **fields: str | None) -> None:
+        super().__init__(message, **fields)
+        self.run_id = run_id
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {**super().to_dict(), "run_id": self.run_id}
 
 
 class InternalError(InterlaceError):

@@ -85,6 +85,11 @@ class PlanOptions:
     diff: bool = _opt("--diff", help="also show how each model's columns would change, and which changes "
                       "break a downstream model that reads the column", default=False)
 
+    def run_options(self) -> RunOptions:
+        """The run this plan describes (``interlace plan X`` shows what ``interlace run X`` does)."""
+        return RunOptions(select=self.select, exclude=self.exclude, force=self.force, since=self.since,
+                          until=self.until)
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaListOptions:

@@ -5,55 +5,44 @@ Every face (CLI, magics, server, runner, docs) calls a Workspace; none does core
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from interlace.config import LoadedConfig, load_config
-from interlace.engine.compile import compile_sql
+from interlace.engine.compile import Resolved
 from interlace.engine.engine import Engine
+from interlace.engine.preview import SchemaPreview, schema_previews
 from interlace.engine.relation import Relation
 from interlace.engine.results import RunResult
-from interlace.engine.run import Run
+from interlace.engine.run import Run, RunContext
 from interlace.engine.schema_modes import ColumnChange, compare_columns
-from interlace.engine.strategies import system_columns
-from interlace.errors import StateError
+from interlace.errors import ReadOnlyError, StalePlanError, StateError, UnknownRunError
 from interlace.events import EventBus
+from interlace.kinds import is_inlined, is_persisted, materialization_of, strategy_of
 from interlace.lineage.graph import LineageGraph
-from interlace.lineage.sql import LineageError, sql_lineage
+from interlace.lineage.project import project_lineage
 from interlace.options import RunOptions, check_window
 from interlace.planner.fingerprint import fingerprints
-from interlace.planner.plan import Plan, PlanState, is_inlined, quality_plan
+from interlace.planner.inputs import file_stats
+from interlace.planner.plan import Plan, PlanBasis, PlanState, quality_plan
 from interlace.planner.plan import plan as make_plan
 from interlace.project.graph import Graph, build_graph
 from interlace.project.project import Project
 from interlace.project.selectors import select
 from interlace.project.spec import ModelSpec
 from interlace.quality.checks import Check
-from interlace.state.store import SchemaVersion, StateStore
+from interlace.runs import RunManager, Trigger
+from interlace.state.store import (
+    CatalogRecord,
+    ModelRunRecord,
+    QualityRecord,
+    RunRecord,
+    SchemaVersion,
+    StateStore,
+)
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaPreview:
-    """How a model's columns would change if built now (``plan --diff``)."""
-
-    model: str
-    changes: tuple[ColumnChange, ...]
-    breaking: tuple[tuple[ColumnChange, tuple[str, ...]], ...]  # (change, downstream models reading it)
-    note: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model, "note": self.note,
-            "changes": [{"column": c.column, "kind": c.kind, "old_type": c.old_type, "new_type": c.new_type}
-                        for c in self.changes],
-            "breaking": [{"column": c.column, "kind": c.kind, "read_by": list(readers)} for c, readers in self.breaking],
-        }
 
 
 class Workspace:
@@ -89,6 +78,11 @@ class Workspace:
             raise
         self.events = EventBus()
         self.max_workers = config.run.max_workers
+        self.runs = RunManager(prepare=self._prepare, execute=self._execute, history=self.state.runs,
+                               record=self.state.run, queue=self._record_queued, policy=config.run.policy)
+        from interlace.keys import KeyStore
+
+        self.keys = KeyStore(self.state)
         self._project: Project | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
 
@@ -154,13 +148,44 @@ class Workspace:
             del self.project.models[name]
 
     # -- planning and running --------------------------------------------------------------------
-    def plan(self, selector: str | tuple[str, ...] | None = None, *,
+    def plan(self, selector: str | tuple[str, ...] | RunOptions | None = None, *,
              exclude: str | tuple[str, ...] | None = None, force: bool = False,
              since: str | None = None, until: str | None = None) -> Plan:
-        """What ``run`` with the same arguments would do, and why; writes nothing."""
+        """What ``run`` with the same arguments would do, and why; writes nothing.
+
+        Pass a :class:`RunOptions` to plan exactly what a command asked for; hand the plan to
+        :meth:`apply` to execute it.
+        """
+        options = selector if isinstance(selector, RunOptions) else RunOptions(
+            select=_tuple(selector), exclude=_tuple(exclude), force=force, since=since, until=until)
         relations = self.engine.relations()
-        options = RunOptions(select=_tuple(selector), exclude=_tuple(exclude), force=force, since=since, until=until)
-        return self._plan(self._graph(relations), options, relations)
+        graph = self._graph(relations)
+        made = self._plan(graph, options, relations)
+        return dataclasses.replace(made, options=options, basis=self._basis(graph, relations))
+
+    def apply(self, plan: Plan, *, trigger: Trigger | str = "python") -> RunResult:
+        """Execute exactly ``plan`` on this thread and return what happened.
+
+        Refused with :class:`StalePlanError` when the project or state changed since the plan was
+        made (plan again); with :class:`RunInProgressError` while another run is going (policy
+        ``reject``). Model failures do not raise: inspect the result or ``raise_for_status()``.
+        """
+        return self.runs.run(plan, trigger=trigger)
+
+    def run(self, selector: str | tuple[str, ...] | RunOptions | None = None, *,
+            exclude: str | tuple[str, ...] | None = None, force: bool = False,
+            since: str | None = None, until: str | None = None, quality_only: bool = False,
+            max_workers: int | None = None, trigger: Trigger | str = "python") -> RunResult:
+        """Plan, then apply: build the selected models that need it (and what they need).
+
+        ``since``/``until`` backfill a window of incremental (cursor) models without using or
+        moving their watermark. Model failures do not raise: inspect the result, or call
+        ``result.raise_for_status()``.
+        """
+        options = selector if isinstance(selector, RunOptions) else RunOptions(
+            select=_tuple(selector), exclude=_tuple(exclude), force=force, since=since, until=until,
+            quality_only=quality_only, max_workers=max_workers)
+        return self.apply(self.plan(options), trigger=trigger)
 
     def _plan(self, graph: Graph, options: RunOptions, relations: dict[tuple[str, str, str], str]) -> Plan:
         check_window(options.since, options.until)
@@ -173,58 +198,65 @@ class Workspace:
             is_built=lambda spec: self.engine.key(project.relation(spec)) in relations,
             last_builds=self.state.last_builds(),
             fingerprints=fingerprints(self.models, graph.upstream, graph.order),
-            file_stats=self._file_stats,
+            file_stats=lambda spec: file_stats(self.root, spec),
         )
         return make_plan(self.models, graph, chosen, state=state, force=options.force,
                          backfill=options.since is not None or options.until is not None)
 
-    def _file_stats(self, spec: ModelSpec) -> tuple[tuple[str, int, int], ...] | None:
-        """(path, size, mtime_ns) of the local files a model reads, globs expanded."""
-        if not spec.file_inputs:
-            return None if spec.file_inputs is None else ()
-        stats = []
-        for pattern in spec.file_inputs:
-            matches = sorted(self.root.glob(pattern)) if any(c in pattern for c in "*?[") else [self.root / pattern]
-            for path in matches:
-                try:
-                    st = path.stat()
-                    stats.append((str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path),
-                                  st.st_size, st.st_mtime_ns))
-                except OSError:
-                    stats.append((pattern, -1, -1))
-        return tuple(sorted(stats))
+    def _basis(self, graph: Graph, relations: dict[tuple[str, str, str], str]) -> PlanBasis:
+        project = self.project
+        return PlanBasis(
+            fingerprints=fingerprints(self.models, graph.upstream, graph.order),
+            built=frozenset(n for n, s in self.models.items() if self.engine.key(project.relation(s)) in relations),
+            last_run=self.state.latest_run_id(),
+        )
 
-    def run(self, selector: str | tuple[str, ...] | None = None, *,
-            exclude: str | tuple[str, ...] | None = None, force: bool = False,
-            since: str | None = None, until: str | None = None, quality_only: bool = False,
-            max_workers: int | None = None, trigger: str = "python") -> RunResult:
-        """Build the selected models that need it (and what they need) and return what happened.
+    def _prepare(self, plan: Plan, trigger: Trigger, run_id: str | None) -> Run:
+        """The :class:`Run` of ``plan`` (the run manager calls this when it accepts the plan)."""
+        if self.engine.read_only:
+            raise ReadOnlyError("this environment's warehouse is opened read-only (access: read)",
+                                hint="use an environment whose connection has access: write")
+        relations = self.engine.relations()
+        graph = self._graph(relations)
+        context = RunContext(
+            engine=self.engine, state=self.state, bus=self.events, models=dict(self.models),
+            upstream=graph.upstream, relation_of=self.project.relation,
+            default_schema=self.loaded.config.run.default_schema, env=self.env, existing=relations,
+            checks=self.checks(), resolve=self.resolve, max_workers=self.max_workers,
+        )
+        return Run(plan, context, run_id=run_id, trigger=str(trigger))
 
-        ``since``/``until`` backfill a window of incremental (cursor) models without using or
-        moving their watermark. Model failures do not raise: inspect the result, or call
-        ``result.raise_for_status()``.
+    def _record_queued(self, run: Run) -> None:
+        self.state.queue_run(run.run_id, env=self.env, selector=run.plan.selector, trigger=run.trigger,
+                             total=len(run.plan.builds))
+
+    def _execute(self, run: Run, waited: bool) -> RunResult:
+        """Check that the plan still holds, then execute it (on the thread the manager chose).
+
+        A plan that went stale is refused — unless the run waited in the queue behind another
+        one, which made it stale: such a run is planned again from the same options.
         """
-        run = self.prepare_run(RunOptions(select=_tuple(selector), exclude=_tuple(exclude), force=force,
-                                          since=since, until=until, quality_only=quality_only,
-                                          max_workers=max_workers), trigger=trigger)
+        if run.plan.basis is not None:
+            relations = self.engine.relations()
+            changes = run.plan.basis.changes_since(self._basis(self._graph(relations), relations))
+            if changes and waited:
+                fresh = self._prepare(self.plan(run.plan.options), Trigger.of(run.trigger), run.run_id)
+                run.rebase(fresh)
+            elif changes:
+                error = StalePlanError(
+                    "the plan is out of date: " + "; ".join(changes) + " since it was made",
+                    hint="plan again (interlace plan / ws.plan()) and apply the new plan",
+                )
+                if self.state.run(run.run_id) is not None:  # a queued record ends as failed, with why
+                    self.state.finish_run(run.run_id, status="failed", succeeded=0, failed=0, skipped=0,
+                                          error=str(error))
+                raise error
         return run.execute()
 
     def prepare_run(self, options: RunOptions, *, trigger: str = "python") -> Run:
-        """A :class:`Run` ready to ``execute()`` (the caller may keep it to ``cancel()`` it)."""
-        if self.engine.read_only:
-            raise StateError("this environment's warehouse is opened read-only (access: read)",
-                             hint="use an environment whose connection has access: write")
-        relations = self.engine.relations()
-        graph = self._graph(relations)
-        plan = self._plan(graph, options, relations)
-        return Run(
-            plan, engine=self.engine, state=self.state, bus=self.events, models=dict(self.models),
-            upstream=graph.upstream, relation_of=self.project.relation,
-            default_schema=self.loaded.config.run.default_schema, env=self.env,
-            selector=" ".join(options.select) or None, trigger=trigger,
-            max_workers=options.max_workers or self.max_workers, existing=relations,
-            window=(options.since, options.until), checks=self.checks(), resolve=self.resolve,
-        )
+        """A :class:`Run` of a fresh plan of ``options``, ready to ``execute()`` outside the run
+        manager (tests and benchmarks; faces use :meth:`apply` or ``runs.start``)."""
+        return self._prepare(self.plan(options), Trigger.of(trigger), None)
 
     def checks(self) -> dict[str, tuple[Check, ...]]:
         """The quality checks of every model (declared on it, in config.yaml, and the defaults)."""
@@ -251,88 +283,31 @@ class Workspace:
                              hint="only models declared with cursor='column' keep a watermark")
         return self.state.reset_cursor(name)
 
+    def resolved(self, graph: Graph | None = None) -> Resolved:
+        """The project resolved against its graph (what compiling a model needs)."""
+        graph = graph or self.graph()
+        return Resolved(self.models, graph.upstream, self.project.relation, self.loaded.config.run.default_schema)
+
     def plan_diff(self, plan: Plan) -> dict[str, SchemaPreview]:
         """For each model the plan builds: how its columns would change, and which changes break
         a downstream model that reads the column (found through lineage). Writes no model data."""
-        graph = self.graph()
-        lineage: LineageGraph | None = None
-        previews: dict[str, SchemaPreview] = {}
-        for step in plan.builds:
-            spec = self.models[step.model]
-            if spec.materialize not in ("table", "view") or step.action != "build":
-                continue
-            relation = self.project.relation(spec)
-            if spec.kind != "sql":
-                previews[spec.name] = SchemaPreview(spec.name, (), (), "a Python model: its columns are known once built")
-                continue
-            if not self.engine.exists(relation):
-                previews[spec.name] = SchemaPreview(spec.name, (), (), "new: its table does not exist yet")
-                continue
-            sql = compile_sql(spec, models=self.models, upstream=graph.upstream, relation_of=self.project.relation,
-                              default_schema=self.loaded.config.run.default_schema)
-            try:
-                new = [(r[0], r[1]) for r in self.engine.reader().execute(f"DESCRIBE {sql}").fetchall()]
-            except duckdb.Error as exc:
-                previews[spec.name] = SchemaPreview(spec.name, (), (), f"cannot tell: DuckDB says {exc}")
-                continue
-            hidden = system_columns(spec)
-            old = [(c, t) for c, t in self.engine.columns(relation) if c.lower() not in hidden]
-            changes = tuple(c for c in compare_columns(old, new) if c.kind != "narrowed")
-            if any(c.kind in ("removed", "retyped") for c in changes) and lineage is None:
-                lineage = self.lineage()
-            breaking = tuple(
-                (c, tuple(sorted(lineage.readers(spec.name, c.column) - {spec.name})))
-                for c in changes if c.kind in ("removed", "retyped") and lineage is not None
-                and lineage.readers(spec.name, c.column) - {spec.name}
-            )
-            previews[spec.name] = SchemaPreview(spec.name, changes, breaking, "")
-        return previews
+        return schema_previews(plan.builds, self.resolved(), self.engine, self.lineage)
 
     # -- lineage -----------------------------------------------------------------------------------
     def lineage(self, *, refresh: bool = False) -> LineageGraph:
         """Column lineage of the project. SQL models are analysed when their fingerprint changed
-        since their lineage was stored (or with ``refresh``); Python models at each build."""
-        relations = self.engine.relations()
-        graph = self._graph(relations)
-        current = fingerprints(self.models, graph.upstream, graph.order)
-        stored = self.state.lineage_fingerprints()
-        for name in graph.order:
-            spec = self.models[name]
-            if spec.kind != "sql" or (not refresh and stored.get(name) == current[name] and name in stored):
-                continue
-            try:
-                edges = sql_lineage(compile_sql(spec, models=self.models, upstream={}, relation_of=self.project.relation,
-                                                default_schema=self.loaded.config.run.default_schema),
-                                    self._schema_of(spec.dependencies, graph.upstream))
-            except LineageError:
-                edges = []  # SQL sqlglot cannot analyse: no lineage rather than wrong lineage
-            self.state.store_lineage(name, current[name], [
-                (e.column, self._source_model(e.source), e.source_column, e.kind) for e in edges])
-        return LineageGraph(self.state.lineage_edges())
-
-    def _schema_of(self, refs: tuple[str, ...], upstream: Mapping[str, tuple[str, ...]]) -> dict[str, dict[str, str]]:
-        """{reference: {column: type}} of what a model reads, for star expansion and qualification."""
-        schema: dict[str, dict[str, str]] = {}
-        for ref in refs:
-            spec = self.models.get(ref.split(".")[-1])
-            if spec is not None and is_inlined(spec):
-                sql = compile_sql(spec, models=self.models, upstream=upstream,
-                                  relation_of=self.project.relation, default_schema=self.loaded.config.run.default_schema)
-                try:
-                    rows = self.engine.reader().execute(f"DESCRIBE {sql}").fetchall()
-                except duckdb.Error:
-                    continue
-                schema[ref] = {r[0]: r[1] for r in rows}
-                continue
-            relation = self.project.relation(spec) if spec is not None else self.resolve(ref)
-            if relation is not None:
-                schema[ref] = dict(self.engine.columns(relation))
-        return schema
-
-    def _source_model(self, source: str) -> str:
-        """A lineage source as a model name when it names a model, else as written."""
-        last = source.split(".")[-1]
-        return last if last in self.models else source
+        since their lineage was stored (or with ``refresh``); Python models at each build. On a
+        read-only warehouse the analysis is used but not stored."""
+        graph = self.graph()
+        lineage, updates = project_lineage(
+            self.resolved(graph), graph.order, fingerprints(self.models, graph.upstream, graph.order),
+            engine=self.engine, stored_fingerprints=self.state.lineage_fingerprints(),
+            stored_edges=self.state.lineage_edges(), resolve=self.resolve, refresh=refresh,
+        )
+        if not self.engine.read_only:
+            for update in updates:
+                self.state.store_lineage(update.model, update.fingerprint, list(update.edges))
+        return lineage
 
     # -- data access -----------------------------------------------------------------------------
     def table(self, name: str) -> Any:
@@ -340,10 +315,7 @@ class Workspace:
         import ibis
 
         spec = self.project.get(name)
-        if is_inlined(spec) or spec.materialize in ("ephemeral", "none"):
-            raise StateError(f"model '{name}' is {spec.materialize}: it has no table to read",
-                             model=name, origin=str(spec.origin),
-                             hint="read a model materialized as a table or view")
+        self._require_table(spec)
         relation = self.project.relation(spec)
         if not self.engine.exists(relation):
             raise StateError(f"model '{name}' has not been built yet ({relation} does not exist)",
@@ -352,33 +324,43 @@ class Workspace:
         return backend.table(relation.name, database=(relation.catalog or self.engine.database, relation.schema))
 
     def preview(self, name: str, limit: int = 10, *, count: bool = True) -> tuple[list[str], list[tuple[Any, ...]], int | None]:
-        """The first ``limit`` rows of a model's table or view: (column names, rows, total row count).
+        """The first ``limit`` rows of a model: (column names, rows, total row count).
 
-        Reads through DuckDB directly (no ibis), so a notebook cell can show a result cheaply;
+        A table or view is read through DuckDB directly (no ibis), so a notebook cell can show a
+        result cheaply; a model whose result lives only during a run (ephemeral Python,
+        ``materialize='none'``, ``strategy='none'``) shows its last result in this process.
         ``count=False`` leaves out the row count (None) when the caller knows it already.
         """
-        import duckdb
-
         spec = self.project.get(name)
         relation = self.project.relation(spec)
-        if is_inlined(spec) or spec.materialize in ("ephemeral", "none"):
-            raise StateError(f"model '{name}' is {spec.materialize}: it has no table to read",
-                             model=name, origin=str(spec.origin),
-                             hint="read a model materialized as a table or view")
-        cursor = self.engine.cursor()
+        if not is_persisted(spec) and not (self.engine.exists(relation) and not is_inlined(spec)):
+            return self._last_result(spec, limit)
         try:
-            head = cursor.execute(f"SELECT * FROM {relation.sql} LIMIT ?", [max(limit, 0)])
-            columns = [d[0] for d in head.description or []]
-            rows = head.fetchall()
-            total = cursor.execute(f"SELECT count(*) FROM {relation.sql}").fetchall()[0] if count else None
-        except duckdb.CatalogException:
-            if self.engine.exists(relation):
-                raise
+            return self.engine.head(relation, limit, count=count)
+        except LookupError:
             raise StateError(f"model '{name}' has not been built yet ({relation} does not exist)",
                              model=name, hint=f"run `interlace run {name}` (or %interlace run {name}) first") from None
-        finally:
-            cursor.close()
-        return columns, rows, int(total[0]) if total else None
+
+    def _last_result(self, spec: ModelSpec, limit: int) -> tuple[list[str], list[tuple[Any, ...]], int | None]:
+        kept = self.runs.last_result(spec.name)
+        if kept is not None:
+            head, total = kept
+            rows = head.slice(0, max(limit, 0)).to_pylist()
+            return head.column_names, [tuple(r.values()) for r in rows], total
+        what = (f"strategy='{spec.strategy}': it writes no table" if not strategy_of(spec).writes
+                else f"materialize='{spec.materialize}': its result only exists during a run")
+        raise StateError(
+            f"model '{spec.name}' has {what}, and no run in this session produced a result to show",
+            model=spec.name, origin=str(spec.origin),
+            hint=f"run it in this session (`%interlace run {spec.name}` / ws.run('{spec.name}')) to see its "
+            "last result, or read a model materialized as a table or view",
+        )
+
+    def _require_table(self, spec: ModelSpec) -> None:
+        if not materialization_of(spec).persisted:
+            raise StateError(f"model '{spec.name}' is {spec.materialize}: it has no table to read",
+                             model=spec.name, origin=str(spec.origin),
+                             hint="read a model materialized as a table or view")
 
     def sql(self, query: str, params: list[Any] | None = None) -> Any:
         """Run ad-hoc SQL on the engine; returns a DuckDB relation (``.df()``, ``.arrow()``, ...)."""
@@ -417,7 +399,7 @@ class Workspace:
         for spec in models.values():
             key = f"{spec.kind}/{spec.materialize}"
             by_kind[key] = by_kind.get(key, 0) + 1
-        last = self.state.runs(limit=1)
+        last = [r.to_dict() for r in self.runs.history(1)]
         return {
             "project_dir": str(self.root),
             "name": self.loaded.config.name or self.root.name,
@@ -430,8 +412,38 @@ class Workspace:
             "last_run": last[0] if last else None,
         }
 
+    # -- what happened (typed records; faces never read the state store themselves) -----------------
+    def run_record(self, run_id: str) -> RunRecord:
+        """One run's record; :class:`UnknownRunError` for an id no run has."""
+        record = self.runs.status(run_id)
+        if record is None:
+            raise UnknownRunError(f"no run with id '{run_id}'",
+                                  hint="`interlace info` shows the last run; GET /api/v1/runs lists recent runs")
+        return record
+
+    def model_runs(self, *, run_id: str | None = None, model: str | None = None, status: str | None = None,
+                   limit: int = 100) -> list[ModelRunRecord]:
+        """Per-model outcomes, newest first, of one run, one model, or all."""
+        if model is not None and model not in self.models and not self.state.model_runs(model=model, limit=1):
+            self.project.get(model)  # an unknown name, with "did you mean"
+        if run_id is not None:
+            self.run_record(run_id)
+        return self.state.model_runs(run_id=run_id, model=model, status=status, limit=limit)
+
+    def quality_results(self, model: str | None = None, *, latest: bool = True,
+                        limit: int = 500) -> list[QualityRecord]:
+        """Stored check results, newest first (``latest``: the last result of each check)."""
+        if model is not None:
+            self.project.get(model)
+        return self.state.quality_results(model=model, latest=latest, limit=limit)
+
+    def catalog(self) -> dict[str, CatalogRecord]:
+        """What the catalogue recorded of each model at its last successful build."""
+        return {r.name: r for r in self.state.models()}
+
     # -- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:
+        self.runs.shutdown()
         self.state.close()
         self.engine.close()
 

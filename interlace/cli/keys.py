@@ -26,10 +26,8 @@ def keys() -> None:
 @json_flag
 def create(name: str, scope: str, project_dir: str, env: str | None, as_json: bool) -> None:
     """Create the key NAME and print it once: only its hash is stored."""
-    from interlace.server.keys import create_key
-
     with open_workspace(project_dir, env) as ws:
-        new = create_key(ws.state, name, scope)
+        new = ws.keys.create(name, scope)
     if as_json:
         print(json.dumps({"name": new.name, "scope": new.scope, "key_id": new.key_id, "key": new.key}))
         return
@@ -44,7 +42,7 @@ def create(name: str, scope: str, project_dir: str, env: str | None, as_json: bo
 def list_(include_revoked: bool, project_dir: str, env: str | None, as_json: bool) -> None:
     """The stored keys: name, id, scope, dates (never the key)."""
     with open_workspace(project_dir, env) as ws:
-        rows = ws.state.api_keys(include_revoked=include_revoked)
+        rows = [r.to_dict() for r in ws.keys.list(include_revoked=include_revoked)]
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return
@@ -62,11 +60,6 @@ def list_(include_revoked: bool, project_dir: str, env: str | None, as_json: boo
 @workspace_flags
 def revoke(name: str, project_dir: str, env: str | None) -> None:
     """Revoke the active key NAME: requests with it are refused from now on."""
-    from interlace.errors import StateError
-
     with open_workspace(project_dir, env) as ws:
-        if not ws.state.revoke_api_key(name):
-            names = [r["name"] for r in ws.state.api_keys()]
-            raise StateError(f"no active key named '{name}'",
-                             hint=f"active keys: {', '.join(names)}" if names else "there are no active keys")
+        ws.keys.revoke(name)
     console.print(f"Revoked key '{name}'.")

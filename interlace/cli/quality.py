@@ -23,9 +23,7 @@ STATUS = {"pass": "[green]pass[/]", "fail": "[red]fail[/]", "error": "[red]error
 def quality(model: str | None, history: bool, samples: bool, project_dir: str, env: str | None, as_json: bool) -> None:
     """Quality check results of MODEL (all models by default)."""
     with open_workspace(project_dir, env) as ws:
-        if model is not None:
-            ws.project.get(model)  # an unknown name is an error with a suggestion
-        rows = ws.state.quality_results(model=model, latest=not history)
+        rows = [r.to_dict() for r in ws.quality_results(model, latest=not history)]
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return

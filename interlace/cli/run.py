@@ -24,10 +24,10 @@ def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None
     """
     options = build_options(RunOptions, values)
     with open_workspace(project_dir, env) as ws:
-        the_run = ws.prepare_run(options, trigger="cli")
+        the_plan = ws.plan(options)
         if not as_json:
             ws.events.subscribe(Progress(console))
-        result = the_run.execute()  # Ctrl-C inside cancels the run and returns its result
+        result = ws.apply(the_plan, trigger="cli")  # Ctrl-C inside cancels the run and returns its result
         if as_json:
             print(json.dumps(result.to_dict(), indent=2, default=str))
         else:
@@ -43,8 +43,7 @@ def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> Non
     """Show what `run` would build, and why, without writing anything."""
     options = build_options(PlanOptions, values)
     with open_workspace(project_dir, env) as ws:
-        the_plan = ws.plan(options.select or None, exclude=options.exclude or None, force=options.force,
-                           since=options.since, until=options.until)
+        the_plan = ws.plan(options.run_options())
         previews = ws.plan_diff(the_plan) if options.diff else {}
     if as_json:
         data = the_plan.to_dict()

@@ -39,7 +39,7 @@ def serve(host: str | None, port: int | None, no_dashboard: bool, log_level: str
             if not auth.enabled:
                 err_console.print("[red]WARNING:[/] service.auth.enabled is false — anyone who can reach "
                                   "this address can read and run everything.")
-            elif not auth.keys and not ws.state.api_keys():
+            elif not auth.keys and not ws.keys.list():
                 err_console.print("No API keys exist yet: stop the server and run "
                                   "`interlace keys create NAME --scope admin`.")
 

@@ -21,23 +21,24 @@ from interlace.engine.output import Output
 from interlace.engine.python_model import call_python_model
 from interlace.engine.relation import Relation, quote
 from interlace.engine.schema_modes import apply_schema_mode, compare_columns
-from interlace.engine.strategies import (
-    KEEPS_HISTORY,
+from interlace.engine.strategies import WriteRequest, WriteStats
+from interlace.errors import CheckFailedError, ExecutionError, InterlaceError, InternalError
+from interlace.kinds import (
     STRATEGIES,
-    WriteRequest,
-    WriteStats,
+    is_in_memory,
+    is_persisted,
+    materialization_of,
     system_columns,
 )
-from interlace.errors import CheckFailedError, ExecutionError, InterlaceError, InternalError
 from interlace.lineage.sql import Edge, LineageError, sql_lineage
-from interlace.planner.plan import Step, is_in_memory, upstream_through_inlined
+from interlace.planner.plan import Step, upstream_through_inlined
 from interlace.project.dependencies import analyse_sql
 from interlace.project.spec import ModelSpec
 from interlace.quality.checks import Check
 from interlace.quality.runner import CheckResult, run_checks
 from interlace.state.store import ModelRunRecord, StateStore
 
-__all__ = ["BuildContext", "BuildOutcome", "Cancelled", "build_model", "check_model", "is_persisted", "wrap_error"]
+__all__ = ["BUILDERS", "BuildContext", "BuildOutcome", "Cancelled", "build_model", "check_model", "wrap_error"]
 
 
 class Cancelled(Exception):
@@ -99,7 +100,7 @@ def build_model(ctx: BuildContext) -> BuildOutcome:
             if sql is not None:
                 sql = _shape(ctx, sql, output.params)
             with ctx.engine.transaction(ctx.cursor):
-                stats = MATERIALIZATIONS[spec.materialize](ctx, sql, output)
+                stats = BUILDERS[spec.materialize](ctx, sql, output)
                 _advance_watermark(ctx)
                 checks = check_model(ctx.cursor, ctx.spec, ctx.relation, ctx.checks, ctx.resolve)
                 if ctx.is_cancelled():
@@ -211,7 +212,7 @@ def _table(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
             hint=f"use one of: {', '.join(STRATEGIES)}",
         )
     if sql is None:
-        if ctx.spec.strategy == "none":
+        if not strategy.writes:
             return WriteStats()
         raise ExecutionError(
             "returned None, but materialize='table' needs rows",
@@ -220,7 +221,7 @@ def _table(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
         )
     kind = _prepare_target(ctx, "table")
     spec = ctx.spec
-    keeps_history = spec.strategy in KEEPS_HISTORY
+    keeps_history = strategy.keeps_history
     exists = kind == "table"
     needs_columns = keeps_history or (exists and spec.config.schema_mode == "strict")
     source_columns = _describe(ctx.cursor, sql, output.params) if needs_columns else []
@@ -229,8 +230,11 @@ def _table(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
         table_columns = [(c, t) for c, t in ctx.engine.columns(ctx.relation, ctx.cursor) if c.lower() not in hidden]
         changes = compare_columns(table_columns, source_columns)
         apply_schema_mode(ctx.cursor, spec, ctx.relation, changes, keeps_history=keeps_history)
-    return strategy(WriteRequest(ctx.cursor, ctx.relation, sql, spec, exists=exists, params=output.params,
-                                 source_columns=source_columns, now=ctx.now))
+    stats = strategy.writer()(WriteRequest(ctx.cursor, ctx.relation, sql, spec, exists=exists, params=output.params,
+                                           source_columns=source_columns, now=ctx.now))
+    if stats.result is not None:
+        ctx.memory[spec.name] = stats.result
+    return stats
 
 
 def _view(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
@@ -259,7 +263,7 @@ def _view(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
 
 def _in_memory(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
     """Ephemeral Python models and ``materialize='none'``: keep the result for readers in this run."""
-    if ctx.spec.kind == "sql" and ctx.spec.materialize == "none":
+    if ctx.spec.kind == "sql" and materialization_of(ctx.spec).always_runs:  # SQL run for its side effects
         last = None
         for statement in _statements(sql or ""):
             last = ctx.cursor.execute(statement)
@@ -276,7 +280,8 @@ def _in_memory(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats
     return WriteStats()
 
 
-MATERIALIZATIONS: dict[str, Callable[[BuildContext, str | None, Output], WriteStats]] = {
+# how each materialization (interlace.kinds.MATERIALIZATIONS) is built
+BUILDERS: dict[str, Callable[[BuildContext, str | None, Output], WriteStats]] = {
     "table": _table,
     "view": _view,
     "ephemeral": _in_memory,
@@ -317,11 +322,6 @@ def _record_success(ctx: BuildContext, stats: WriteStats, clock: float,
         updated=stats.updated, deleted=stats.deleted,
     ), cursor=ctx.cursor)
     return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage)
-
-
-def is_persisted(spec: ModelSpec) -> bool:
-    """Whether building ``spec`` leaves a table or view in the warehouse."""
-    return spec.materialize in ("table", "view") and spec.strategy != "none"
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -8,17 +8,39 @@ result that lives in memory during the run, or a model in another schema or data
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
 
 from interlace.engine.relation import Relation
-from interlace.planner.plan import is_in_memory, is_inlined
+from interlace.kinds import is_in_memory, is_inlined
 from interlace.project.dependencies import table_reference
 from interlace.project.spec import ModelSpec
 
-__all__ = ["compile_sql", "memory_name"]
+__all__ = ["Resolved", "compile_sql", "memory_name"]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A project resolved against its graph: what compiling a model's SQL needs, made once and
+    handed down (instead of the same four values passed through every layer)."""
+
+    models: Mapping[str, ModelSpec]
+    upstream: Mapping[str, tuple[str, ...]]
+    relation_of: Callable[[ModelSpec], Relation]
+    default_schema: str
+
+    def sql(self, spec: ModelSpec, *, rewrite: bool = True) -> str:
+        """``spec``'s runnable SQL; ``rewrite=False`` keeps model references as written (lineage)."""
+        return compile_sql(spec, models=self.models, upstream=self.upstream if rewrite else {},
+                           relation_of=self.relation_of, default_schema=self.default_schema)
+
+    def model_name(self, source: str) -> str:
+        """A reference as a model name when it names a model, else as written."""
+        last = source.split(".")[-1]
+        return last if last in self.models else source
 
 
 def memory_name(model: str) -> str:

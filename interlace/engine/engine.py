@@ -127,6 +127,27 @@ class Engine:
         rows = (cursor or self.reader()).execute(f"DESCRIBE {relation.sql}").fetchall()
         return [(row[0], row[1]) for row in rows]
 
+    def head(self, relation: Relation, limit: int, *, count: bool = True
+             ) -> tuple[list[str], list[tuple[Any, ...]], int | None]:
+        """(columns, first ``limit`` rows, row count or None) of a relation; LookupError if absent."""
+        cursor = self.cursor()
+        try:
+            head = cursor.execute(f"SELECT * FROM {relation.sql} LIMIT ?", [max(limit, 0)])
+            columns = [d[0] for d in head.description or []]
+            rows = head.fetchall()
+            total = cursor.execute(f"SELECT count(*) FROM {relation.sql}").fetchall()[0][0] if count else None
+        except duckdb.CatalogException:
+            if self.exists(relation):
+                raise
+            raise LookupError(str(relation)) from None
+        finally:
+            cursor.close()
+        return columns, rows, int(total) if total is not None else None
+
+    def describe(self, sql: str) -> list[tuple[str, str]]:
+        """(column, type) of a query's result, without running it (raises ``duckdb.Error``)."""
+        return [(row[0], row[1]) for row in self.reader().execute(f"DESCRIBE {sql}").fetchall()]
+
     def columns_of(self, relations: Iterable[Relation]) -> dict[Relation, list[tuple[str, str]]]:
         """Columns of many relations with one catalog scan (for the end of a run)."""
         wanted = {self.key(r): r for r in relations}

@@ -18,7 +18,7 @@ import duckdb
 from interlace.engine.engine import Engine
 from interlace.engine.relation import Relation, quote
 from interlace.errors import ExecutionError
-from interlace.planner.plan import is_in_memory, is_inlined
+from interlace.kinds import is_in_memory, is_inlined
 from interlace.project.spec import ModelSpec
 
 __all__ = ["CursorFilter", "cursor_filter"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from interlace.engine.compile import compile_sql
 from interlace.engine.output import Output, UnsupportedResult, to_output
 from interlace.errors import ExecutionError
-from interlace.planner.plan import is_in_memory, is_inlined
+from interlace.kinds import is_in_memory, is_inlined
 from interlace.project.discovery import user_traceback
 from interlace.project.spec import ModelSpec
 

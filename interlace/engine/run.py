@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,64 +26,80 @@ from interlace.engine.build import (
     Cancelled,
     build_model,
     check_model,
-    is_persisted,
     wrap_error,
 )
 from interlace.engine.engine import Engine
 from interlace.engine.relation import Relation
 from interlace.engine.results import ModelResult, RunResult
 from interlace.events import EventBus
+from interlace.kinds import is_persisted
 from interlace.planner.plan import Plan, Step
 from interlace.project.spec import ModelSpec
 from interlace.quality.checks import Check
 from interlace.quality.runner import CheckResult
 from interlace.state.store import CatalogEntry, ModelRunRecord, StateStore
 
-__all__ = ["Run"]
+__all__ = ["Run", "RunContext", "new_run_id"]
 
 _POLL_S = 0.2  # how often the scheduler wakes while waiting, to notice cancel() from another thread
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """Everything a run needs from its workspace, gathered once when a plan is applied."""
+
+    engine: Engine
+    state: StateStore
+    bus: EventBus
+    models: Mapping[str, ModelSpec]
+    upstream: Mapping[str, tuple[str, ...]]
+    relation_of: Callable[[ModelSpec], Relation]
+    default_schema: str
+    env: str
+    existing: Mapping[tuple[str, str, str], str]  # the catalog when the run was planned
+    checks: Mapping[str, tuple[Check, ...]] = dataclasses.field(default_factory=dict)
+    resolve: Callable[[str], Relation | None] = lambda name: None
+    max_workers: int | None = None
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 class Run:
     """One execution of a :class:`Plan`. ``execute()`` once; ``cancel()`` from any thread."""
 
-    def __init__(
-        self,
-        plan: Plan,
-        *,
-        engine: Engine,
-        state: StateStore,
-        bus: EventBus,
-        models: Mapping[str, ModelSpec],
-        upstream: Mapping[str, tuple[str, ...]],
-        relation_of: Callable[[ModelSpec], Relation],
-        default_schema: str,
-        env: str,
-        selector: str | None = None,
-        trigger: str = "python",
-        max_workers: int | None = None,
-        existing: Mapping[tuple[str, str, str], str] | None = None,
-        window: tuple[str | None, str | None] = (None, None),
-        checks: Mapping[str, tuple[Check, ...]] | None = None,
-        resolve: Callable[[str], Relation | None] = lambda name: None,
-    ) -> None:
-        self.run_id = uuid.uuid4().hex[:12]
+    def __init__(self, plan: Plan, context: RunContext, *, run_id: str | None = None,
+                 trigger: str = "python") -> None:
+        self.run_id = run_id or new_run_id()
         self.plan = plan
-        self._engine, self._state, self._bus = engine, state, bus
-        self._models, self._upstream, self._relation_of = models, upstream, relation_of
-        self._default_schema, self._env, self._selector, self._trigger = default_schema, env, selector, trigger
-        self._max_workers = max_workers or min(32, os.cpu_count() or 2)
+        self.trigger = trigger
+        self._ctx = context
+        self._engine, self._state, self._bus = context.engine, context.state, context.bus
+        self._models, self._upstream, self._relation_of = context.models, context.upstream, context.relation_of
+        workers = plan.options.max_workers or context.max_workers
+        self._max_workers = workers or min(32, os.cpu_count() or 2)
         self._cancelled = threading.Event()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._memory: dict[str, pa.Table] = {}
         self._lineage: dict[str, tuple[Any, ...]] = {}  # Python models' lineage, stored when the run ends
-        self._existing = dict(existing) if existing is not None else engine.relations()
-        self._window = window
-        self._checks = dict(checks or {})
-        self._resolve = resolve
+        self._existing = dict(context.existing)
+        self._checks = dict(context.checks)
         self._now = datetime.now(UTC)
+
+    def rebase(self, fresh: Run) -> None:
+        """Take the plan and context of ``fresh`` (a new plan of the same options), before executing."""
+        cancelled = self.cancelled
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "run_id"})
+        if cancelled:
+            self._cancelled.set()
+
+    @property
+    def results_in_memory(self) -> dict[str, pa.Table]:
+        """The results that lived only during the run (in-memory models, strategy 'none')."""
+        return dict(self._memory)
 
     def cancel(self) -> None:
         """Stop the run: running statements are interrupted and rolled back, queued models not started."""
@@ -101,7 +118,7 @@ class Run:
     def execute(self) -> RunResult:
         steps = {s.model: s for s in self.plan.builds}
         started = datetime.now(UTC)
-        self._state.start_run(self.run_id, env=self._env, selector=self._selector, trigger=self._trigger,
+        self._state.start_run(self.run_id, env=self._ctx.env, selector=self.plan.selector, trigger=self.trigger,
                               total=len(steps))
         self._bus.emit("run.started", run_id=self.run_id, models=list(steps), total=len(steps))
         results: dict[str, ModelResult] = {}
@@ -231,10 +248,10 @@ class Run:
         ctx = BuildContext(
             spec=spec, step=step, relation=relation, engine=self._engine, state=self._state,
             cursor=self._cursor(), run_id=self.run_id, models=self._models, upstream=self._upstream,
-            relation_of=self._relation_of, default_schema=self._default_schema, memory=self._memory,
+            relation_of=self._relation_of, default_schema=self._ctx.default_schema, memory=self._memory,
             ibis_backend=self._ibis_backend, is_cancelled=self._cancelled.is_set,
-            existing=self._existing.get(self._engine.key(relation)), window=self._window, now=self._now,
-            checks=self._checks.get(spec.name, ()), resolve=self._resolve,
+            existing=self._existing.get(self._engine.key(relation)), window=self.plan.window, now=self._now,
+            checks=self._checks.get(spec.name, ()), resolve=self._ctx.resolve,
         )
         try:
             outcome = build_model(ctx)
@@ -261,7 +278,7 @@ class Run:
                        strategy=spec.strategy, relation=str(relation), action="check")
         started = datetime.now(UTC)
         try:
-            checks = check_model(self._cursor(), spec, relation, self._checks.get(spec.name, ()), self._resolve)
+            checks = check_model(self._cursor(), spec, relation, self._checks.get(spec.name, ()), self._ctx.resolve)
             error, status = None, "success"
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a model result
             error, status = wrap_error(exc, spec), "failed"

@@ -71,8 +71,7 @@ class InterlaceMagics(Magics):
         from interlace.widgets.plan import PlanView
 
         ws = self.session.workspace
-        the_plan = ws.plan(options.select or None, exclude=options.exclude or None, force=options.force,
-                           since=options.since, until=options.until)
+        the_plan = ws.plan(options.run_options())
         previews = {m: p.to_dict() for m, p in ws.plan_diff(the_plan).items()} if options.diff else None
         display(PlanView.of(the_plan.to_dict(), previews))
 
@@ -111,9 +110,7 @@ class InterlaceMagics(Magics):
         from interlace.widgets.quality import QualityReport
 
         ws = self.session.workspace
-        if options.model is not None:
-            ws.project.get(options.model)  # an unknown name is an error with a suggestion
-        results = ws.state.quality_results(model=options.model, latest=not options.history)
+        results = [r.to_dict() for r in ws.quality_results(options.model, latest=not options.history)]
         label = "Quality" + (f" of '{options.model}'" if options.model else "") + (" (history)" if options.history else "")
         display(QualityReport.of(results, label=label))
 

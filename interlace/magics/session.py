@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interlace.errors import InterlaceError, StateError
+from interlace.kinds import is_persisted
 from interlace.project.decorators import collecting
 from interlace.project.spec import ModelSpec, Origin
 
@@ -197,17 +198,17 @@ class Session:
         from IPython.display import display
 
         workspace = self.workspace
-        run = workspace.prepare_run(options, trigger="notebook")
-        self.last_plan = run.plan
+        plan = workspace.plan(options)
+        self.last_plan = plan
         unsubscribe = handle = widget = None
         if progress:
             from interlace.widgets.progress import RunProgress
 
-            widget = RunProgress.waiting([s.model for s in run.plan.builds])
+            widget = RunProgress.waiting([s.model for s in plan.builds])
             handle = display(widget, display_id=True)
             unsubscribe = widget.follow(workspace.events)
         try:
-            result = run.execute()  # a KeyboardInterrupt inside cancels and rolls back the run
+            result = workspace.apply(plan, trigger="notebook")  # an interrupt inside cancels and rolls back
         finally:
             if unsubscribe is not None:
                 unsubscribe()
@@ -246,8 +247,7 @@ class Session:
                     "reason": step.reason if step else "not in the plan", "materialize": spec.materialize}
         columns: list[str] = []
         rows: list[tuple[Any, ...]] = []
-        persisted = spec.materialize in ("table", "view") and spec.strategy != "none"
-        if persisted and (outcome is None or outcome.status == "success"):  # else it may not exist
+        if is_persisted(spec) and (outcome is None or outcome.status == "success"):  # else it may not exist
             columns, rows, _ = workspace.preview(spec.name, 10, count=False)
         changes = None
         if outcome is not None and outcome.schema_changed:

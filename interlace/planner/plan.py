@@ -15,24 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from interlace.kinds import is_checkable, is_in_memory, is_inlined, materialization_of
+from interlace.options import RunOptions
 from interlace.project.graph import Graph
 from interlace.project.spec import ModelSpec
 from interlace.state.store import LastBuild
 
-__all__ = ["Plan", "PlanState", "Step", "is_in_memory", "is_inlined", "plan", "quality_plan",
+__all__ = ["Plan", "PlanBasis", "PlanState", "Step", "is_in_memory", "is_inlined", "plan", "quality_plan",
            "upstream_through_inlined"]
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def is_inlined(spec: ModelSpec) -> bool:
-    """A SQL ephemeral model: never executed on its own, inlined into the SQL of its readers."""
-    return spec.materialize == "ephemeral" and spec.kind == "sql"
-
-
-def is_in_memory(spec: ModelSpec) -> bool:
-    """A model whose result only lives during a run (Python ephemeral, or materialize='none')."""
-    return spec.materialize == "none" or (spec.materialize == "ephemeral" and spec.kind == "python")
 
 
 def parse_ttl(ttl: str) -> timedelta:
@@ -64,9 +56,42 @@ class PlanState:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanBasis:
+    """What a plan was computed from. ``Workspace.apply`` compares it with the present and refuses
+    a plan whose basis moved (SQLMesh's plan → apply: the plan a user saw is the plan that runs)."""
+
+    fingerprints: Mapping[str, str]  # every model's fingerprint (definition + upstreams)
+    built: frozenset[str]  # the models whose table or view existed
+    last_run: str | None  # the newest run recorded in state
+
+    def changes_since(self, now: PlanBasis) -> list[str]:
+        """What changed between this basis and ``now``, one phrase each (empty: still valid)."""
+        out: list[str] = []
+        before, after = self.fingerprints, now.fingerprints
+        added = sorted(set(after) - set(before))
+        removed = sorted(set(before) - set(after))
+        edited = sorted(n for n in set(before) & set(after) if before[n] != after[n])
+        for what, names in (("added", added), ("removed", removed), ("edited (or an upstream of it)", edited)):
+            if names:
+                shown = ", ".join(f"'{n}'" for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                out.append(f"model{'s' if len(names) > 1 else ''} {shown} {'were' if len(names) > 1 else 'was'} {what}")
+        if now.last_run != self.last_run:
+            out.append(f"run {now.last_run} finished")
+        appeared = sorted(now.built - self.built)
+        vanished = sorted(self.built - now.built)
+        if appeared:
+            out.append("the table of " + ", ".join(f"'{n}'" for n in appeared[:5]) + " was created")
+        if vanished:
+            out.append("the table of " + ", ".join(f"'{n}'" for n in vanished[:5]) + " was dropped")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     steps: tuple[Step, ...]
     selected: frozenset[str]
+    options: RunOptions = field(default_factory=RunOptions)  # what was asked (selector, window, workers)
+    basis: PlanBasis | None = None  # None: a plan made by hand, applied without a staleness check
 
     @property
     def builds(self) -> tuple[Step, ...]:
@@ -91,6 +116,15 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"steps": [s.to_dict() for s in self.steps], "selected": sorted(self.selected)}
+
+    @property
+    def selector(self) -> str | None:
+        """The selection as the user wrote it (recorded on the run)."""
+        return " ".join(self.options.select) or None
+
+    @property
+    def window(self) -> tuple[str | None, str | None]:
+        return (self.options.since, self.options.until)
 
 
 def plan(
@@ -144,7 +178,7 @@ def quality_plan(models: Mapping[str, ModelSpec], graph: Graph, selected: set[st
     steps = []
     for name in graph.order:
         spec = models[name]
-        if name not in selected or spec.materialize not in ("table", "view"):
+        if name not in selected or not is_checkable(spec):
             continue
         if is_built(spec):
             steps.append(Step(name, "check", "--quality-only: checks on the existing data"))
@@ -163,8 +197,8 @@ def _decide(name: str, spec: ModelSpec, last: LastBuild | None, ups: set[str],
         return ("build", "forced (--force)")
     if backfill and spec.config.cursor:
         return ("build", "backfill of the --since/--until window")
-    if spec.materialize == "none":
-        return ("build", "side-effect model (materialize='none'): runs every time it is selected")
+    if materialization_of(spec).always_runs:
+        return ("build", f"side-effect model (materialize='{spec.materialize}'): runs every time it is selected")
     if is_in_memory(spec):
         return ("skip", "ephemeral: computed only when a model reading it is built")
     if not state.is_built(spec):
@@ -213,7 +247,7 @@ def _data_time(name: str, spec: ModelSpec, last: LastBuild | None, graph: Graph,
     """When the data a model exposes last changed: its build, or for views and inlined ephemerals
     also whenever what they read changed."""
     own = last.finished_at if last else None
-    if spec.materialize == "table":
+    if materialization_of(spec).takes_strategy:  # a table: its data changes only when it is built
         return own
     times = [t for t in (own, *(data_time.get(u) for u in graph.upstream[name])) if t is not None]
     return max(times) if times else None

@@ -9,6 +9,7 @@ from pathlib import Path
 from interlace.config import LoadedConfig
 from interlace.engine.relation import Relation
 from interlace.errors import ConfigError, DuplicateModelError, UnknownModelError, did_you_mean
+from interlace.kinds import is_persisted
 from interlace.project.discovery import discover_models
 from interlace.project.spec import ModelSpec
 from interlace.quality.checks import Check, CheckDefinitionError, parse_checks
@@ -49,7 +50,7 @@ class Project:
 
     def checks_for(self, spec: ModelSpec, configured: dict[str, tuple[Check, ...]] | None = None) -> tuple[Check, ...]:
         """Every check that applies to ``spec``: its own, config.yaml's for it, and the defaults."""
-        if spec.materialize not in ("table", "view") or spec.strategy == "none":
+        if not is_persisted(spec):
             return ()
         configured = configured if configured is not None else self.configured_checks()
         return (*spec.config.quality_checks, *configured.get(spec.name, ()), *configured.get("*", ()))

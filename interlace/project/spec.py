@@ -12,20 +12,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from interlace import kinds
 from interlace.errors import InterlaceWarning, ModelDefinitionError, did_you_mean
 
 __all__ = [
     "KEYWORDS",
-    "MATERIALIZATIONS",
-    "STRATEGIES",
     "ModelConfig",
     "ModelSpec",
     "Origin",
     "make_spec",
 ]
 
-MATERIALIZATIONS = ("table", "view", "ephemeral", "none")
-STRATEGIES = ("replace", "append", "merge_by_key", "scd_type_2", "none")
 SCHEMA_MODES = ("strict", "safe", "flexible", "lenient", "ignore")
 DELETE_MODES = ("preserve", "hard", "soft")
 EXPORT_FORMATS = ("parquet", "csv", "json")
@@ -120,6 +117,13 @@ def _choice(*allowed: str) -> Callable[[Any], str]:
     return check
 
 
+def _registered(table: Mapping[str, Any]) -> Callable[[Any], str]:
+    """A name from a registry (read when validating, so a strategy registered later is known)."""
+    def check(value: Any) -> str:
+        return _choice(*table)(value)
+    return check
+
+
 def _identifier(value: Any) -> str:
     if not isinstance(value, str) or not _IDENT.match(value):
         raise ValueError(
@@ -207,8 +211,8 @@ KEYWORDS: dict[str, Callable[[Any], Any]] = {
     "name": _identifier,
     "schema": _optional(_identifier),
     "connection": _optional(_text),
-    "materialize": _choice(*MATERIALIZATIONS),
-    "strategy": _choice(*STRATEGIES),
+    "materialize": _registered(kinds.MATERIALIZATIONS),
+    "strategy": _registered(kinds.STRATEGIES),
     "primary_key": _names,
     "dependencies": _names,
     "cursor": _optional(_text),
@@ -306,26 +310,29 @@ def _identifier_or_error(name: Any, origin: Origin) -> str:
 
 
 def _check_combination(name: str, origin: Origin, config: ModelConfig, given: set[str]) -> None:
-    if config.strategy in ("merge_by_key", "scd_type_2") and not config.primary_key:
+    strategy = kinds.strategy_of(config.strategy)
+    materialization = kinds.materialization_of(config.materialize)
+    if strategy.needs_key and not config.primary_key:
         raise ModelDefinitionError(
             f"strategy '{config.strategy}' needs a primary_key",
             model=name, origin=str(origin),
             hint="add primary_key='id' (or a list of columns) to the model",
         )
-    if config.quality_checks and config.materialize not in ("table", "view"):
+    if config.quality_checks and not materialization.persisted:
         raise ModelDefinitionError(
             f"quality_checks need a table or view to check; this model is {config.materialize}",
             model=name, origin=str(origin),
             hint="declare the checks on a model that reads this one, or make it materialize='table'",
         )
-    if config.cursor and config.strategy not in ("append", "merge_by_key", "scd_type_2"):
+    if config.cursor and not strategy.takes_cursor:
+        takes = [f"'{s.name}'" for s in kinds.STRATEGIES.values() if s.takes_cursor]
         raise ModelDefinitionError(
-            f"cursor='{config.cursor}' needs strategy 'append', 'merge_by_key' or 'scd_type_2' "
+            f"cursor='{config.cursor}' needs strategy {', '.join(takes[:-1])} or {takes[-1]} "
             f"(with '{config.strategy}', each run would keep only the new rows)",
             model=name, origin=str(origin),
             hint="add strategy='append' (or 'merge_by_key' with a primary_key), or remove cursor=",
         )
-    if "strategy" in given and config.materialize != "table" and config.strategy != "replace":
+    if "strategy" in given and not materialization.takes_strategy and config.strategy != "replace":
         raise ModelDefinitionError(
             f"strategy '{config.strategy}' needs materialize='table' (this model is '{config.materialize}')",
             model=name, origin=str(origin),

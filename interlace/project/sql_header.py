@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from interlace import kinds
 from interlace.errors import ModelDefinitionError, ModelParseError
 from interlace.project.dependencies import analyse_sql, normalize_sql
 from interlace.project.spec import ModelSpec, Origin, make_spec
@@ -49,10 +50,8 @@ def parse_sql_models(text: str, *, path: str, stem: str) -> list[ModelSpec]:
         if not sql:
             raise ModelDefinitionError("the model has no SQL after its header", model=name,
                                        origin=str(origin), hint="write a SELECT below the header")
-        materialize = block.keywords.get("materialize", block.keywords.get("materialise"))
         refs, files = analyse_sql(
-            sql, model=name, path=path, first_line=block.body_line,
-            allow_many=materialize == "none" or block.keywords.get("strategy") == "none",
+            sql, model=name, path=path, first_line=block.body_line, allow_many=_runs_statements(block.keywords),
         ) if "dependencies" not in block.keywords else ((), None)
         specs.append(make_spec(
             kind="sql", origin=origin, keywords=block.keywords, default_name=stem,
@@ -135,3 +134,11 @@ def _parse_header(lines: list[str], start: int, path: str) -> tuple[int, dict[st
                 hint="use only literals (strings, numbers, True/False/None, lists, dicts)",
             ) from None
     return end, keywords
+
+
+def _runs_statements(keywords: dict[str, Any]) -> bool:
+    """A side-effect model (materialize='none' or a strategy that writes nothing) may hold several
+    statements; read from the raw keywords, before they are validated."""
+    materialization = kinds.MATERIALIZATIONS.get(str(keywords.get("materialize", keywords.get("materialise"))))
+    strategy = kinds.STRATEGIES.get(str(keywords.get("strategy", "replace")))
+    return bool((materialization and materialization.always_runs) or (strategy and not strategy.writes))

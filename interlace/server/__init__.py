@@ -5,7 +5,7 @@ Owns ``interlace serve`` and ``%interlace serve``'s server. Imports FastAPI, uvi
 into an options value or a name and calls the :class:`~interlace.workspace.Workspace`; no model,
 plan or state logic lives here.
 
-``interlace.server.keys`` is the exception that imports none of those libraries, so the
+``interlace.keys`` is the exception that imports none of those libraries, so the
 ``interlace keys`` command stays light.
 
 >>> from interlace.server.app import start_in_thread   # doctest: +SKIP

@@ -23,13 +23,13 @@ from fastapi.responses import RedirectResponse
 
 from interlace import __version__
 from interlace.config import ServiceConfig
+from interlace.keys import KeyRing
 from interlace.server.api import API_PREFIX
 from interlace.server.api.auth import GuardMiddleware, Sessions, route_table
 from interlace.server.api.docs import OPENAPI_PATH, install_docs
 from interlace.server.api.errors import install_error_handlers
 from interlace.server.api.ratelimit import RateLimiter
 from interlace.server.api.routes import ROUTERS, requires
-from interlace.server.keys import KeyRing
 from interlace.server.login import install_login
 from interlace.server.service import Service
 
@@ -65,7 +65,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
                               "<key>` or `X-API-Key: <key>`; each endpoint names the scope it needs "
                               "(`x-required-scope`: read < run < admin).")
     app.state.interlace = svc
-    app.state.keyring = KeyRing(conf.auth, workspace.state)
+    app.state.keyring = KeyRing(conf.auth, workspace.keys)
     app.state.sessions = Sessions(conf.auth.session_hours)
     install_error_handlers(app)
     app.state.included = []

@@ -31,7 +31,7 @@ def _summary(ws: Any, spec: Any, catalog: dict[str, dict[str, Any]]) -> dict[str
 
 def model_summaries(ws: Any) -> list[dict[str, Any]]:
     """Every model, sorted by name, with where it lives and when it was last built."""
-    catalog = {row["name"]: row for row in ws.state.models()}
+    catalog = {name: record.to_dict() for name, record in ws.catalog().items()}
     return [_summary(ws, spec, catalog) for _, spec in sorted(ws.models.items())]
 
 
@@ -39,7 +39,8 @@ def model_detail(ws: Any, name: str) -> dict[str, Any]:
     """One model: its definition, graph neighbours and current columns."""
     spec = ws.project.get(name)
     graph = ws.graph()
-    out = _summary(ws, spec, {name: ws.state.model(name) or {}})
+    entry = ws.catalog().get(name)
+    out = _summary(ws, spec, {name: entry.to_dict() if entry else {}})
     out.update(
         upstream=list(graph.upstream[name]), downstream=list(graph.downstream[name]),
         sources=list(graph.sources[name]), dependencies=list(spec.dependencies),

@@ -1,8 +1,9 @@
-"""What the server shares between the API and the dashboard: one Workspace, its runs, its events.
+"""What the server shares between the API and the dashboard: one Workspace and its events.
 
 ``Service`` serializes calls that use the workspace's shared DuckDB connection (a connection is
-not safe to use from several threads at once), starts runs in background threads so a request
-can return at once, and fans the event bus out to server-sent-event clients.
+not safe to use from several threads at once) and fans the event bus out to server-sent-event
+clients. Runs are the workspace's (``interlace.runs``): the server starts them in the background
+through the same run manager the CLI, the notebook and the scheduler use.
 """
 
 from __future__ import annotations
@@ -17,73 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from interlace.events import Event
 from interlace.options import RunOptions
-from interlace.server.api.errors import ApiError
 
 if TYPE_CHECKING:
-    from interlace.engine.run import Run
+    from interlace.runs import RunHandle, RunManager
     from interlace.workspace import Workspace
 
-__all__ = ["EventFeed", "RunManager", "Service"]
+__all__ = ["EventFeed", "Service"]
 
 log = logging.getLogger("interlace.server")
 T = TypeVar("T")
-
-
-class RunManager:
-    """Runs started through the server: at most one at a time, each in its own thread."""
-
-    def __init__(self, service: Service) -> None:
-        self._service = service
-        self._active: dict[str, tuple[Run, threading.Thread]] = {}
-        self._mutex = threading.Lock()
-
-    def start(self, options: RunOptions, *, trigger: str) -> Run:
-        """Plan and start a run; raises ``RUN_IN_PROGRESS`` while another one is going."""
-        with self._mutex:
-            if self._active:
-                current = next(iter(self._active))
-                raise ApiError("RUN_IN_PROGRESS", f"run {current} is still in progress; one run at a time",
-                               {"run_id": current})
-            run = self._service.call(lambda ws: ws.prepare_run(options, trigger=trigger))
-            thread = threading.Thread(target=self._execute, args=(run,), name=f"interlace-run-{run.run_id}",
-                                      daemon=True)
-            self._active[run.run_id] = (run, thread)
-            thread.start()
-        return run
-
-    def _execute(self, run: Run) -> None:
-        try:
-            run.execute()
-        except Exception:  # the run records its own failures; this is a bug in the engine
-            log.exception("run %s raised", run.run_id)
-        finally:
-            with self._mutex:
-                self._active.pop(run.run_id, None)
-
-    def is_active(self, run_id: str) -> bool:
-        with self._mutex:
-            return run_id in self._active
-
-    def active_ids(self) -> list[str]:
-        with self._mutex:
-            return list(self._active)
-
-    def cancel(self, run_id: str) -> bool:
-        with self._mutex:
-            entry = self._active.get(run_id)
-        if entry is None:
-            return False
-        entry[0].cancel()
-        return True
-
-    def shutdown(self, timeout: float = 30.0) -> None:
-        """Cancel the active runs and wait for them to roll back."""
-        with self._mutex:
-            entries = list(self._active.values())
-        for run, _ in entries:
-            run.cancel()
-        for _, thread in entries:
-            thread.join(timeout)
 
 
 @dataclass(eq=False)
@@ -116,11 +59,16 @@ class Service:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._lock = threading.RLock()
-        self.runs = RunManager(self)
+        self.runs: RunManager = workspace.runs
         self._feeds: set[EventFeed] = set()
         self._feeds_lock = threading.Lock()
         self._listeners: list[Callable[[Event], None]] = []
         self._unsubscribe = workspace.events.subscribe(self._dispatch)
+
+    def start_run(self, options: RunOptions, *, trigger: str) -> RunHandle:
+        """Plan ``options`` and start the plan in the background (``RUN_IN_PROGRESS`` while another
+        run is going, under the reject policy)."""
+        return self.call(lambda ws: ws.runs.start(ws.plan(options), trigger=trigger))
 
     def call(self, work: Callable[[Workspace], T]) -> T:
         """Run ``work(workspace)`` while no other server thread uses the shared connection."""

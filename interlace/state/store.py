@@ -6,25 +6,122 @@ record of it commit together (or not at all).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from interlace.errors import StateError
+from interlace.errors import KeyExistsError, StateError
 from interlace.state.schema import VERSIONS
 
-__all__ = ["CatalogEntry", "LastBuild", "ModelRunRecord", "SchemaVersion", "StateStore", "describe_changes"]
+__all__ = ["ApiKeyRecord", "CatalogEntry", "CatalogRecord", "LastBuild", "ModelRunRecord", "QualityRecord",
+           "RunRecord", "SchemaVersion", "StateStore", "describe_changes"]
+
+R = TypeVar("R")
+
+
+class _Record:
+    """Typed rows read from the state schema: ``to_dict()`` for JSON payloads and templates."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_row(cls: type[R], row: Mapping[str, Any]) -> R:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in row.items() if k in names})
 
 
 @dataclass(frozen=True, slots=True)
-class ModelRunRecord:
+class RunRecord(_Record):
+    """One run as state records it (``status``: queued | running | success | failed | cancelled |
+    interrupted)."""
+
+    run_id: str
+    status: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    env: str | None = None
+    selector: str | None = None
+    trigger: str | None = None
+    pid: int | None = None
+    models_total: int | None = None
+    models_succeeded: int | None = None
+    models_failed: int | None = None
+    models_skipped: int | None = None
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ("queued", "running")
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRecord(_Record):
+    """One stored check result, with up to ten failing sample rows."""
+
+    run_id: str
+    model: str
+    check_name: str
+    check_type: str
+    severity: str
+    status: str
+    failing: int
+    duration_ms: float | None = None
+    sql: str | None = None
+    samples: list[Any] = dataclasses.field(default_factory=list)
+    message: str | None = None
+    checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord(_Record):
+    """An API key's public facts (never its hash, except ``key_hash`` when verifying)."""
+
+    name: str
+    key_id: str
+    scope: str
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+    key_hash: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.pop("key_hash")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRecord(_Record):
+    """A model as the catalogue last recorded it (after its last successful build)."""
+
+    name: str
+    kind: str
+    materialize: str
+    strategy: str
+    relation: str | None = None
+    origin: str | None = None
+    config: str | None = None
+    fingerprint: str | None = None
+    columns: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    last_run_id: str | None = None
+    last_success_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRunRecord(_Record):
     run_id: str
     model: str
     status: str
@@ -120,18 +217,28 @@ class StateStore:
             rows = self._cursor.execute(
                 "UPDATE interlace.runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()), "
                 "error = coalesce(error, 'the process running it ended before the run finished') "
-                "WHERE status = 'running' AND pid IS DISTINCT FROM ? RETURNING run_id",
+                "WHERE status IN ('queued', 'running') AND pid IS DISTINCT FROM ? RETURNING run_id",
                 [os.getpid()],
             ).fetchall()
             return len(rows)
 
     # -- runs ----------------------------------------------------------------------------------
+    def queue_run(self, run_id: str, *, env: str, selector: str | None, trigger: str, total: int) -> None:
+        """Record a run that is accepted but waits for its turn (every face sees a real status)."""
+        self._insert_run(run_id, "queued", env=env, selector=selector, trigger=trigger, total=total)
+
     def start_run(self, run_id: str, *, env: str, selector: str | None, trigger: str, total: int) -> None:
+        """Record a run as running (a queued record becomes running)."""
+        self._insert_run(run_id, "running", env=env, selector=selector, trigger=trigger, total=total)
+
+    def _insert_run(self, run_id: str, status: str, *, env: str, selector: str | None, trigger: str,
+                    total: int) -> None:
         with self._lock:
             self._cursor.execute(
                 "INSERT INTO interlace.runs (run_id, status, started_at, env, selector, trigger, pid, models_total) "
-                "VALUES (?, 'running', now(), ?, ?, ?, ?, ?)",
-                [run_id, env, selector, trigger, os.getpid(), total],
+                "VALUES (?, ?, now(), ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, "
+                "started_at = excluded.started_at, pid = excluded.pid, models_total = excluded.models_total",
+                [run_id, status, env, selector, trigger, os.getpid(), total],
             )
 
     def finish_run(self, run_id: str, *, status: str, succeeded: int, failed: int, skipped: int,
@@ -143,12 +250,20 @@ class StateStore:
                 [status, succeeded, failed, skipped, error, run_id],
             )
 
-    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM interlace.runs ORDER BY started_at DESC LIMIT ?", [limit])
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        return [RunRecord.from_row(r) for r in
+                self._dicts("SELECT * FROM interlace.runs ORDER BY started_at DESC LIMIT ?", [limit])]
 
-    def run(self, run_id: str) -> dict[str, Any] | None:
+    def run(self, run_id: str) -> RunRecord | None:
         rows = self._dicts("SELECT * FROM interlace.runs WHERE run_id = ?", [run_id])
-        return rows[0] if rows else None
+        return RunRecord.from_row(rows[0]) if rows else None
+
+    def latest_run_id(self) -> str | None:
+        """The id of the run that finished last (a plan's basis: a run that finishes after the plan
+        was made makes it stale)."""
+        rows = self._fetch("SELECT run_id FROM interlace.runs WHERE finished_at IS NOT NULL "
+                           "ORDER BY finished_at DESC, run_id LIMIT 1", [])
+        return rows[0][0] if rows else None
 
     # -- model runs ----------------------------------------------------------------------------
     def record_model_run(self, record: ModelRunRecord, *, cursor: duckdb.DuckDBPyConnection | None = None) -> None:
@@ -164,12 +279,15 @@ class StateStore:
                   record.inserted, record.updated, record.deleted, record.error, record.skip_reason]
         self._execute(sql, params, cursor)
 
-    def model_runs(self, *, run_id: str | None = None, model: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        return self._dicts(
+    def model_runs(self, *, run_id: str | None = None, model: str | None = None, status: str | None = None,
+                   limit: int = 100) -> list[ModelRunRecord]:
+        rows = self._dicts(
             "SELECT * FROM interlace.model_runs WHERE (? IS NULL OR run_id = ?) AND (? IS NULL OR model = ?) "
-            "ORDER BY coalesce(finished_at, started_at) DESC NULLS LAST LIMIT ?",
-            [run_id, run_id, model, model, limit],
+            "AND (? IS NULL OR status = ?) ORDER BY coalesce(finished_at, started_at) DESC NULLS LAST LIMIT ?",
+            [run_id, run_id, model, model, status, status, limit],
         )
+        return [ModelRunRecord.from_row({**r, "inputs": json.loads(r["inputs"]) if r.get("inputs") else None})
+                for r in rows]
 
     def last_builds(self) -> dict[str, LastBuild]:
         """The latest successful build of every model (read from the crash-safe run records)."""
@@ -228,7 +346,7 @@ class StateStore:
             finally:
                 self._cursor.unregister("__interlace_quality")
 
-    def quality_results(self, *, model: str | None = None, latest: bool = True, limit: int = 500) -> list[dict[str, Any]]:
+    def quality_results(self, *, model: str | None = None, latest: bool = True, limit: int = 500) -> list[QualityRecord]:
         """Check results, newest first; ``latest`` keeps the most recent result of each check."""
         rows = self._dicts(
             "SELECT * FROM interlace.quality_results WHERE (? IS NULL OR model = ?) "
@@ -236,9 +354,8 @@ class StateStore:
             + "ORDER BY checked_at DESC, model, check_name LIMIT ?",
             [model, model, limit],
         )
-        for row in rows:
-            row["samples"] = json.loads(row["samples"]) if row.get("samples") else []
-        return rows
+        return [QualityRecord.from_row({**r, "samples": json.loads(r["samples"]) if r.get("samples") else []})
+                for r in rows]
 
     # -- column lineage -------------------------------------------------------------------------
     def lineage_fingerprints(self) -> dict[str, str | None]:
@@ -348,12 +465,12 @@ class StateStore:
         ).fetchall()
         return {m: (v, json.loads(c)) for m, v, c in rows}
 
-    def models(self) -> list[dict[str, Any]]:
-        return self._dicts("SELECT * FROM interlace.models ORDER BY name", [])
+    def models(self) -> list[CatalogRecord]:
+        return [CatalogRecord.from_row(r) for r in self._dicts("SELECT * FROM interlace.models ORDER BY name", [])]
 
-    def model(self, name: str) -> dict[str, Any] | None:
+    def model(self, name: str) -> CatalogRecord | None:
         rows = self._dicts("SELECT * FROM interlace.models WHERE name = ?", [name])
-        return rows[0] if rows else None
+        return CatalogRecord.from_row(rows[0]) if rows else None
 
     # -- schema history ------------------------------------------------------------------------
     def schema_history(self, model: str, *, limit: int | None = None,
@@ -387,7 +504,7 @@ class StateStore:
     def close(self) -> None:
         self._cursor.close()
 
-    # -- API keys (hashes only; see interlace.server.keys) ---------------------------------------
+    # -- API keys (hashes only; see interlace.keys) ---------------------------------------
     def create_api_key(self, *, key_id: str, name: str, scope: str, key_hash: str) -> None:
         """Record a new key; a name may be held by one active (not revoked) key at a time."""
         with self._lock:
@@ -397,7 +514,7 @@ class StateStore:
                 taken = cur.execute("SELECT count(*) FROM interlace.api_keys WHERE name = ? AND revoked_at IS NULL",
                                     [name]).fetchall()[0]
                 if taken and taken[0]:
-                    raise StateError(f"an active API key is already named '{name}'",
+                    raise KeyExistsError(f"an active API key is already named '{name}'",
                                      hint=f"choose another name, or revoke it first: interlace keys revoke {name}")
                 cur.execute("INSERT INTO interlace.api_keys (key_id, name, scope, key_hash, created_at) "
                             "VALUES (?, ?, ?, ?, now())", [key_id, name, scope, key_hash])
@@ -406,17 +523,17 @@ class StateStore:
                 cur.rollback()
                 raise
 
-    def api_keys(self, *, include_revoked: bool = False) -> list[dict[str, Any]]:
+    def api_keys(self, *, include_revoked: bool = False) -> list[ApiKeyRecord]:
         """Every key's name, id, scope and dates (never the hash), oldest first."""
-        return self._dicts(
+        return [ApiKeyRecord.from_row(r) for r in self._dicts(
             "SELECT name, key_id, scope, created_at, revoked_at FROM interlace.api_keys "
-            "WHERE ? OR revoked_at IS NULL ORDER BY created_at, name", [include_revoked])
+            "WHERE ? OR revoked_at IS NULL ORDER BY created_at, name", [include_revoked])]
 
-    def api_key(self, key_id: str) -> dict[str, Any] | None:
+    def api_key(self, key_id: str) -> ApiKeyRecord | None:
         """The active key with this id, including its hash (for verifying a presented key)."""
         rows = self._dicts("SELECT name, key_id, scope, key_hash, created_at FROM interlace.api_keys "
                            "WHERE key_id = ? AND revoked_at IS NULL", [key_id])
-        return rows[0] if rows else None
+        return ApiKeyRecord.from_row(rows[0]) if rows else None
 
     def revoke_api_key(self, name: str) -> bool:
         """Revoke the active key called ``name``; False when there is none."""

@@ -64,12 +64,12 @@ def test_failed_model_skips_downstream_and_independent_branch_goes_on(make_proje
     text = str(error)
     assert text.startswith("model 'bad' (models/bad.sql:1): DuckDB error: Binder Error: Referenced column \"no_such_column\" not found")
     assert text.endswith("Fix: fix the model's SQL (the message above is DuckDB's)")
-    rows = ws.state.model_runs(run_id=result.run_id)
+    rows = [r.to_dict() for r in ws.model_runs(run_id=result.run_id)]
     assert {r["model"]: (r["status"], r["skip_reason"]) for r in rows} == {
         "a": ("success", None), "bad": ("failed", None), "after_bad": ("skipped", "upstream_failed"),
         "after_after": ("skipped", "upstream_failed"), "good": ("success", None),
     }
-    assert ws.state.run(result.run_id)["status"] == "failed"
+    assert ws.run_record(result.run_id).status == "failed"
 
 
 def test_failing_replace_leaves_the_table_as_before(make_project, open_ws) -> None:
@@ -327,7 +327,7 @@ def test_cancel_interrupts_and_rolls_back(make_project, open_ws) -> None:
     assert result.status == "cancelled"
     assert result["big"].status == "cancelled"
     assert not ws.engine.exists(ws.project.relation(ws.models["big"]))
-    assert ws.state.run(result.run_id)["status"] == "cancelled"
+    assert ws.run_record(result.run_id).status == "cancelled"
 
 
 def test_state_records_runs_models_and_schema_history(make_project, open_ws) -> None:
@@ -345,9 +345,9 @@ def test_state_records_runs_models_and_schema_history(make_project, open_ws) -> 
     assert history[0].changes == {"added": [], "removed": [], "retyped": [["a", "INTEGER", "VARCHAR"]]}
     assert history[1].changes == {"added": [["b", "VARCHAR"]], "removed": [], "retyped": []}
     assert history[2].changes == {"created": True}
-    catalog = ws.state.model("m")
-    assert catalog["relation"] == "main.m" and catalog["materialize"] == "table"
-    assert ws.state.runs()[-1]["run_id"] == first.run_id
+    catalog = ws.catalog()["m"]
+    assert catalog.relation == "main.m" and catalog.materialize == "table"
+    assert ws.runs.history()[-1].run_id == first.run_id
 
 
 def test_two_thousand_model_dag_runs(make_project, open_ws) -> None:

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interlace.engine.relation import Relation
-from interlace.engine.strategies import STRATEGIES, WriteRequest
+from interlace.engine.strategies import WriteRequest
 from interlace.errors import ExecutionError
+from interlace.kinds import STRATEGIES
 from interlace.project.spec import Origin, make_spec
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -37,7 +38,7 @@ def apply(con: duckdb.DuckDBPyConnection, spec, batch: list[tuple[int, Any]], no
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'target'").fetchone()[0] == 1
     con.begin()
     try:
-        stats = STRATEGIES[spec.strategy](WriteRequest(
+        stats = STRATEGIES[spec.strategy].writer()(WriteRequest(
             con, TARGET, "SELECT * FROM batch", spec, exists=exists,
             source_columns=[("id", "BIGINT"), ("v", "VARCHAR")], now=now))
         con.commit()
@@ -173,7 +174,7 @@ def test_scd2_valid_from_comes_from_updated_at_column() -> None:
         con.register("batch", data)
         exists = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name='target'").fetchone()[0])
         con.begin()
-        stats = STRATEGIES["scd_type_2"](WriteRequest(con, TARGET, "SELECT * FROM batch", spec, exists=exists,
+        stats = STRATEGIES["scd_type_2"].writer()(WriteRequest(con, TARGET, "SELECT * FROM batch", spec, exists=exists,
                                                       source_columns=[("id", "BIGINT"), ("v", "VARCHAR"),
                                                                       ("changed_at", "TIMESTAMP WITH TIME ZONE")],
                                                       now=now))
@@ -216,7 +217,7 @@ def test_merge_on_several_key_columns() -> None:
 
     def write(sql: str, exists: bool):
         con.begin()
-        stats = STRATEGIES["merge_by_key"](WriteRequest(con, TARGET, sql, spec, exists=exists, source_columns=cols, now=T0))
+        stats = STRATEGIES["merge_by_key"].writer()(WriteRequest(con, TARGET, sql, spec, exists=exists, source_columns=cols, now=T0))
         con.commit()
         return stats
 

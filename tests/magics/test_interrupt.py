@@ -31,7 +31,7 @@ def test_interrupt_in_process_cancels_the_run(shell) -> None:
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(KeyboardInterrupt, match="cancelled: the models it was building were rolled back"):
         shell.run_line_magic("interlace", "run")
-    last = ws.state.runs(limit=1)[0]
+    last = ws.runs.history(1)[0].to_dict()
     assert last["status"] == "cancelled"
     assert not ws.engine.exists(ws.project.relation(ws.models["slow"]))
     assert ws.sql("SELECT x FROM quick").fetchone() == (1,)

@@ -211,7 +211,7 @@ def test_a_failing_run_shows_progress_then_raises_the_model_error(shell) -> None
         shell.run_line_magic("interlace", "run")
     assert str(err.value).startswith("model 'bad' (<notebook>, cell 1, line 1): DuckDB error: Binder Error: "
                                      'Referenced column "nope" not found')
-    assert session(shell).workspace.state.runs(limit=1)[0]["status"] == "failed"
+    assert session(shell).workspace.runs.history(1)[0].status == "failed"
 
 
 def test_plan_shows_each_model_with_its_reason(shell) -> None:

@@ -66,7 +66,7 @@ def test_error_check_fails_the_model_keeps_the_old_table_and_skips_downstream(ma
         "Fix: fix the data or the model (`interlace quality t` shows failing rows), or set severity='warn' on the check"
     )
     assert ws.sql("SELECT v FROM t").fetchall() == [(1,)]  # the failing data never landed
-    stored = ws.state.quality_results(model="t")
+    stored = [r.to_dict() for r in ws.quality_results("t")]
     assert [(r["check_name"], r["status"], r["failing"]) for r in stored] == [("not_null(v)", "fail", 1)]
     assert stored[0]["samples"] == [{"v": None}]
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 import interlace
+from interlace.keys import create_key
 from interlace.server.app import RunningServer, start_in_thread
-from interlace.server.keys import create_key
 from tests.conftest import SHOP, write_files
 
 # A project with a model slow enough to observe (and cancel) while it runs.
@@ -65,7 +65,7 @@ class Live:
         with self.client("read") as c:
             while time.monotonic() < end:
                 body = c.get(f"/api/v1/runs/{run_id}").json()
-                if not body["active"] and body["status"] not in ("pending", "running"):
+                if not body["active"] and body["status"] not in ("queued", "running"):
                     return dict(body)
                 time.sleep(0.1)
         raise AssertionError(f"run {run_id} did not finish within {deadline_s}s")

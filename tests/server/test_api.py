@@ -112,7 +112,8 @@ def test_one_run_at_a_time_and_cancel(live_factory) -> None:  # type: ignore[no-
         busy = c.post("/api/v1/runs", json={})
         assert busy.status_code == 409
         assert busy.json()["error"]["code"] == "RUN_IN_PROGRESS"
-        assert busy.json()["error"]["details"] == {"run_id": run_id}
+        assert busy.json()["error"]["details"] == {
+            "run_id": run_id, "hint": "wait for it to finish, cancel it, or use the 'queue' run policy (run.policy: queue)"}
         assert c.get(f"/api/v1/runs/{run_id}").json()["active"] is True
         cancelled = c.post(f"/api/v1/runs/{run_id}/cancel")
         assert cancelled.status_code == 202 and cancelled.json() == {"run_id": run_id, "status": "cancelling"}
@@ -176,7 +177,7 @@ def test_quality_and_lineage_endpoints(shop_live: Live) -> None:
 
         for _ in range(300):
             runs = c.get("/api/v1/runs").json()["runs"]
-            if runs and runs[0]["status"] not in ("pending", "running"):
+            if runs and runs[0]["status"] not in ("queued", "running"):
                 break
             time.sleep(0.1)
         assert runs[0]["status"] == "success"

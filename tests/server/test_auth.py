@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from interlace.keys import SCOPES
 from interlace.server.api.auth import required_scope, route_table
-from interlace.server.keys import SCOPES
 from tests.server.conftest import Live, start_live
 
 PUBLIC = {"/health", "/login", "/favicon.ico"}
@@ -193,7 +193,7 @@ def test_keys_from_environment_variables(live_factory, monkeypatch: pytest.Monke
 def test_a_missing_key_variable_is_a_config_error(tmp_path: Path) -> None:
     from interlace.config import AuthConfig
     from interlace.errors import ConfigError
-    from interlace.server.keys import KeyRing
+    from interlace.keys import KeyRing
 
     auth = AuthConfig.model_validate({"keys": [{"name": "ci", "env": "INTERLACE_TEST_UNSET_KEY", "scope": "run"}]})
     with pytest.raises(ConfigError) as missing:

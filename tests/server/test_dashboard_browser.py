@@ -104,7 +104,7 @@ def test_dashboard_runs_alone_with_panel_serve(tmp_path: Path) -> None:
     project = tmp_path / "shop"
     shutil.copytree(SHOP, project, ignore=shutil.ignore_patterns(".interlace", "__pycache__"))
     import interlace
-    from interlace.server.keys import create_key
+    from interlace.keys import create_key
 
     with interlace.open(project) as ws:
         key = create_key(ws.state, "viewer", "read").key

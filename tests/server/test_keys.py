@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from interlace.config import AuthConfig
-from interlace.server.keys import KeyRing, generate_key, has_scope
+from interlace.keys import KeyRing, generate_key, has_scope
 from tests.conftest import run_cli, write_files
 
 
@@ -69,5 +69,5 @@ def test_short_environment_keys_are_refused(monkeypatch: pytest.MonkeyPatch) -> 
 def test_keys_command_does_not_import_the_web_stack() -> None:
     from tests.test_imports import loaded_after
 
-    modules = loaded_after("import interlace.cli.keys, interlace.server.keys")
+    modules = loaded_after("import interlace.cli.keys, interlace.keys")
     assert not {m for m in modules if m.split(".")[0] in ("fastapi", "panel", "bokeh", "uvicorn", "starlette")}

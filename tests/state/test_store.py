@@ -19,9 +19,9 @@ def test_migrates_and_records(tmp_path: Path) -> None:
     store.start_run("r1", env="dev", selector="a+", trigger="python", total=1)
     store.record_model_run(ModelRunRecord(run_id="r1", model="a", status="success", rows_affected=3))
     store.finish_run("r1", status="success", succeeded=1, failed=0, skipped=0)
-    assert store.run("r1")["status"] == "success"
-    assert store.run("r1")["selector"] == "a+"
-    assert [r["rows_affected"] for r in store.model_runs(run_id="r1")] == [3]
+    assert store.run("r1").status == "success"
+    assert store.run("r1").selector == "a+"
+    assert [r.rows_affected for r in store.model_runs(run_id="r1")] == [3]
     from interlace.state.schema import VERSIONS
 
     assert con.execute("SELECT value FROM interlace.meta WHERE key = 'state_version'").fetchone() == (str(len(VERSIONS)),)
@@ -32,7 +32,7 @@ def test_values_are_bound_not_spliced(tmp_path: Path) -> None:
     store = StateStore(con)
     nasty = "x'); DROP TABLE interlace.runs; --"
     store.start_run(nasty, env=nasty, selector=nasty, trigger="cli", total=0)
-    assert store.run(nasty)["env"] == nasty
+    assert store.run(nasty).env == nasty
 
 
 def test_a_run_whose_process_died_is_marked_interrupted(make_project) -> None:
@@ -49,7 +49,7 @@ def test_a_run_whose_process_died_is_marked_interrupted(make_project) -> None:
     import interlace
 
     with interlace.open(root) as ws:
-        [run] = ws.state.runs()
+        [run] = [r.to_dict() for r in ws.runs.history()]
         assert run["status"] == "interrupted"
         assert run["error"] == "the process running it ended before the run finished"
         assert run["finished_at"] is not None

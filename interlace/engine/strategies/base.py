@@ -13,7 +13,7 @@ from interlace.engine.relation import Relation, quote
 from interlace.errors import ExecutionError
 from interlace.project.spec import ModelSpec
 
-__all__ = ["WriteRequest", "WriteStats", "affected_rows", "check_keys", "system_columns"]
+__all__ = ["WriteRequest", "WriteStats", "affected_rows", "check_keys"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,21 +39,13 @@ class WriteStats:
     inserted: int | None = None
     updated: int | None = None
     deleted: int | None = None
+    result: Any = None  # a pyarrow Table the run keeps for readers and previews (strategy 'none')
 
 
 def affected_rows(cursor: duckdb.DuckDBPyConnection) -> int:
     """The count DuckDB reports for the statement just executed (CTAS, INSERT, UPDATE, DELETE)."""
     rows = cursor.fetchall()  # to the end: an unfinished result keeps its transaction open
     return int(rows[0][0]) if rows else 0
-
-
-def system_columns(spec: ModelSpec) -> frozenset[str]:
-    """Columns a strategy adds to the target, which the model's output does not have."""
-    if spec.strategy == "scd_type_2":
-        return frozenset({"valid_from", "valid_to", "is_current", "_scd2_hash"})
-    if spec.strategy == "merge_by_key" and spec.config.delete_mode == "soft":
-        return frozenset({"_deleted_at"})
-    return frozenset()
 
 
 def check_keys(request: WriteRequest, source: str) -> None:

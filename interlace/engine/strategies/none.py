@@ -6,5 +6,7 @@ from interlace.engine.strategies.base import WriteRequest, WriteStats
 
 
 def none(request: WriteRequest) -> WriteStats:
-    request.execute(request.sql)
-    return WriteStats()
+    """Run the query; its rows (if it returns any) are kept as the run's result of the model."""
+    result = request.execute(request.sql)
+    table = result.to_arrow_table() if result.description else None
+    return WriteStats(rows=table.num_rows if table is not None else None, result=table)

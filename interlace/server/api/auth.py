@@ -31,9 +31,9 @@ from urllib.parse import quote
 from starlette.routing import Mount, WebSocketRoute, compile_path
 
 from interlace.config import AuthConfig
+from interlace.keys import KeyRing, Principal
 from interlace.server.api.errors import STATUS
 from interlace.server.api.ratelimit import RateLimiter
-from interlace.server.keys import KeyRing, Principal
 
 __all__ = ["SESSION_COOKIE", "GuardMiddleware", "RouteEntry", "Sessions", "required_scope", "route_table"]
 

@@ -37,6 +37,8 @@ STATUS: dict[str, int] = {
     "MODEL_NOT_MATERIALIZED": 409,
     "MODEL_NOT_BUILT": 409,
     "RUN_IN_PROGRESS": 409,
+    "PLAN_STALE": 409,
+    "READ_ONLY": 409,
     "RUN_NOT_ACTIVE": 409,
     "KEY_EXISTS": 409,
     "PROJECT_ERROR": 409,

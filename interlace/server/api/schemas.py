@@ -195,7 +195,7 @@ class ModelRunList(_Out):
 
 class RunOut(_Out):
     run_id: str
-    status: str = Field(description="pending | running | success | failed | cancelled | interrupted")
+    status: str = Field(description="queued | running | success | failed | cancelled | interrupted")
     active: bool = Field(description="the run is executing in this server now")
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -256,7 +256,7 @@ class PlanOut(_Out):
 
 class RunStarted(_Out):
     run_id: str
-    status: Literal["running"]
+    status: Literal["queued", "running"] = Field(description="accepted: queued until it starts")
     plan: PlanOut
 
 

@@ -16,13 +16,13 @@ import panel as pn
 
 from interlace.errors import InterlaceError
 from interlace.events import Event
+from interlace.keys import Principal
 from interlace.options import RunOptions
 from interlace.server import queries
 from interlace.server.api.auth import SESSION_COOKIE
 from interlace.server.api.errors import ApiError
 from interlace.server.dashboard import views
 from interlace.server.dashboard.dag import DagView, dag_value, fold_event
-from interlace.server.keys import Principal
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -118,10 +118,10 @@ class Dashboard:
         def read(ws: Any) -> dict[str, Any]:
             graph = ws.graph()
             plan = ws.plan()
-            return {"models": queries.model_summaries(ws), "runs": ws.state.runs(limit=50),
-                    "failures": [r for r in ws.state.model_runs(limit=500) if r["status"] == "failed"][:10],
-                    "catalog": ws.state.models(), "dag": dag_value(ws.models, graph),
-                    "quality": ws.state.quality_results(),
+            return {"models": queries.model_summaries(ws), "runs": [r.to_dict() for r in ws.runs.history(50)],
+                    "failures": [r.to_dict() for r in ws.model_runs(status="failed", limit=10)],
+                    "catalog": [r.to_dict() for r in ws.catalog().values()], "dag": dag_value(ws.models, graph),
+                    "quality": [r.to_dict() for r in ws.quality_results()],
                     "stale": {s.model for s in plan.builds}}
 
         try:
@@ -168,8 +168,8 @@ class Dashboard:
         def read(ws: Any) -> dict[str, Any]:
             detail = queries.model_detail(ws, name)
             detail["schema_history"] = ws.schema_history(name)
-            detail["runs"] = ws.state.model_runs(model=name, limit=20)
-            detail["quality"] = ws.state.quality_results(model=name)
+            detail["runs"] = [r.to_dict() for r in ws.model_runs(model=name, limit=20)]
+            detail["quality"] = [r.to_dict() for r in ws.quality_results(name)]
             detail["lineage"] = [t.to_dict() for t in ws.lineage().trees(name)]
             return detail
 
@@ -194,7 +194,7 @@ class Dashboard:
             return
         options = RunOptions(select=tuple((self.selector.value or "").split()), force=bool(self.force.value))
         try:
-            run = self.svc.runs.start(options, trigger=f"dashboard:{self.principal.name}")
+            run = self.svc.start_run(options, trigger=f"dashboard:{self.principal.name}")
         except (ApiError, InterlaceError) as exc:
             self.message.object = f'<p class="il-status-failed">{views.esc(exc.message)}</p>'
             return

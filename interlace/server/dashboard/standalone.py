@@ -17,8 +17,8 @@ from typing import Any
 
 import panel as pn
 
+from interlace.keys import KeyRing, Principal
 from interlace.server.dashboard.app import Dashboard
-from interlace.server.keys import KeyRing, Principal
 from interlace.server.service import Service
 
 log = logging.getLogger("interlace.server")
@@ -37,7 +37,7 @@ def _shared() -> tuple[Service, KeyRing]:
         auth = ws.loaded.config.service.auth
         if not auth.enabled:
             log.warning("service.auth.enabled is false: the dashboard is open to anyone who can reach it")
-        pn.state.cache["interlace"] = (Service(ws), KeyRing(auth, ws.state))
+        pn.state.cache["interlace"] = (Service(ws), KeyRing(auth, ws.keys))
     service, keyring = pn.state.cache["interlace"]
     return service, keyring
 

@@ -37,4 +37,4 @@ def health_detail(svc: ServiceDep) -> HealthDetail:
     warehouse, problem, env = svc.call(check)
     return HealthDetail(status="ok" if warehouse and problem is None else "degraded", version=__version__,
                         env=env, warehouse=warehouse, project=problem is None, project_error=problem,
-                        active_runs=svc.runs.active_ids())
+                        active_runs=[h.run_id for h in svc.runs.active()])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -82,13 +82,10 @@ def model_schema_history(name: ModelName, svc: ServiceDep) -> SchemaHistoryOut:
             openapi_extra=requires("read"), responses=responses(*_ERRORS))
 def model_runs(name: ModelName, svc: ServiceDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> ModelRunList:
-    def work(ws: Any) -> list[dict[str, Any]]:
-        ws.project.get(name)
-        return ws.state.model_runs(model=name, limit=limit)
-
-    rows = svc.call(work)
-    return ModelRunList(model_runs=[ModelRunOut.model_validate({k: r.get(k) for k in ModelRunOut.model_fields})
-                                    for r in rows])
+    records = svc.call(lambda ws: ws.model_runs(model=name, limit=limit))
+    return ModelRunList(model_runs=[
+        ModelRunOut.model_validate({k: v for k, v in r.to_dict().items() if k in ModelRunOut.model_fields})
+        for r in records])
 
 
 @router.get("/{name}/preview", response_model=PreviewOut, summary="The first rows of a model's table or view",

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from interlace.server.api.errors import responses
 from interlace.server.api.routes import ServiceDep, requires
 from interlace.server.api.schemas import QualityResultList, QualityResultOut
-
-if TYPE_CHECKING:
-    from interlace.workspace import Workspace
 
 router = APIRouter(tags=["quality"])
 
@@ -22,8 +19,8 @@ Limit = Annotated[int, Query(ge=1, le=5000)]
 @router.get("/quality", response_model=QualityResultList, summary="Latest quality check results of every model",
             openapi_extra=requires("read"), responses=responses("VALIDATION_ERROR"))
 def quality(svc: ServiceDep, history: History = False, limit: Limit = 500) -> QualityResultList:
-    rows = svc.call(lambda ws: ws.state.quality_results(latest=not history, limit=limit))
-    return QualityResultList(results=[QualityResultOut(**row) for row in rows])
+    records = svc.call(lambda ws: ws.quality_results(latest=not history, limit=limit))
+    return QualityResultList(results=[QualityResultOut(**r.to_dict()) for r in records])
 
 
 @router.get("/models/{name}/quality", response_model=QualityResultList,
@@ -31,8 +28,5 @@ def quality(svc: ServiceDep, history: History = False, limit: Limit = 500) -> Qu
             openapi_extra=requires("read"), responses=responses("MODEL_NOT_FOUND", "VALIDATION_ERROR", "PROJECT_ERROR"))
 def model_quality(name: Annotated[str, Path(max_length=256)], svc: ServiceDep, history: History = False,
                   limit: Limit = 500) -> QualityResultList:
-    def read(ws: Workspace) -> Any:
-        ws.project.get(name)
-        return ws.state.quality_results(model=name, latest=not history, limit=limit)
-
-    return QualityResultList(results=[QualityResultOut(**row) for row in svc.call(read)])
+    records = svc.call(lambda ws: ws.quality_results(name, latest=not history, limit=limit))
+    return QualityResultList(results=[QualityResultOut(**r.to_dict()) for r in records])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
@@ -22,6 +22,7 @@ from interlace.server.api.schemas import (
     to_options,
 )
 from interlace.server.service import Service
+from interlace.state.store import ModelRunRecord, RunRecord
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -37,58 +38,47 @@ def start_run(body: RunRequest, request: Request, svc: ServiceDep) -> RunStarted
     options = to_options(RunOptions, body)
     principal = request.scope.get("interlace.principal")
     trigger = f"api:{principal.name}" if principal is not None else "api"
-    run = svc.runs.start(options, trigger=trigger)
-    return RunStarted(run_id=run.run_id, status="running", plan=plan_out(run.plan))
+    handle = svc.start_run(options, trigger=trigger)
+    return RunStarted(run_id=handle.run_id, status="running" if handle.status == "running" else "queued",
+                      plan=plan_out(handle.plan))
 
 
 @router.get("", response_model=RunList, summary="Run history, newest first",
             openapi_extra=requires("read"), responses=responses("VALIDATION_ERROR"))
 def list_runs(svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> RunList:
-    rows = svc.call(lambda ws: ws.state.runs(limit=limit))
-    return RunList(runs=[_run(row, svc) for row in rows])
+    records = svc.call(lambda ws: ws.runs.history(limit))
+    return RunList(runs=[_run(r, svc) for r in records])
 
 
 @router.get("/{run_id}", response_model=RunDetail, summary="A run's status and its models so far",
             openapi_extra=requires("read"), responses=responses("RUN_NOT_FOUND", "VALIDATION_ERROR"))
 def get_run(run_id: RunId, svc: ServiceDep) -> RunDetail:
-    row, model_runs = svc.call(lambda ws: (ws.state.run(run_id), ws.state.model_runs(run_id=run_id, limit=100_000)))
-    run = _known(run_id, row, svc)
-    return RunDetail(**run.model_dump(), model_runs=[_model_run(r) for r in model_runs])
+    record, model_runs = svc.call(lambda ws: (ws.run_record(run_id), ws.model_runs(run_id=run_id, limit=100_000)))
+    return RunDetail(**_run(record, svc).model_dump(), model_runs=[_model_run(r) for r in model_runs])
 
 
 @router.get("/{run_id}/models", response_model=ModelRunList, summary="The model outcomes of one run",
             openapi_extra=requires("read"), responses=responses("RUN_NOT_FOUND", "VALIDATION_ERROR"))
 def run_models(run_id: RunId, svc: ServiceDep) -> ModelRunList:
-    row, model_runs = svc.call(lambda ws: (ws.state.run(run_id), ws.state.model_runs(run_id=run_id, limit=100_000)))
-    _known(run_id, row, svc)
+    model_runs = svc.call(lambda ws: ws.model_runs(run_id=run_id, limit=100_000))
     return ModelRunList(model_runs=[_model_run(r) for r in model_runs])
 
 
 @router.post("/{run_id}/cancel", response_model=RunCancelled, status_code=202,
-             summary="Cancel a running run: running models roll back, queued ones do not start",
+             summary="Cancel a running or queued run: running models roll back, queued ones do not start",
              openapi_extra=requires("run"), responses=responses("RUN_NOT_FOUND", "RUN_NOT_ACTIVE", "VALIDATION_ERROR"))
 def cancel_run(run_id: RunId, svc: ServiceDep) -> RunCancelled:
     if svc.runs.cancel(run_id):
         return RunCancelled(run_id=run_id, status="cancelling")
-    row = svc.call(lambda ws: ws.state.run(run_id))
-    run = _known(run_id, row, svc)
-    raise ApiError("RUN_NOT_ACTIVE", f"run {run_id} is not running in this server (status: {run.status})",
-                   {"run_id": run_id, "status": run.status})
+    record = svc.call(lambda ws: ws.run_record(run_id))
+    raise ApiError("RUN_NOT_ACTIVE", f"run {run_id} is not running in this server (status: {record.status})",
+                   {"run_id": run_id, "status": record.status})
 
 
-def _known(run_id: str, row: dict[str, Any] | None, svc: Service) -> RunOut:
-    if row is not None:
-        return _run(row, svc)
-    if svc.runs.is_active(run_id):  # started, but its record is not written yet
-        return RunOut(run_id=run_id, status="pending", active=True)
-    raise ApiError("RUN_NOT_FOUND", f"no run with id '{run_id}'; GET /api/v1/runs lists recent runs",
-                   {"run_id": run_id})
+def _run(record: RunRecord, svc: Service) -> RunOut:
+    fields = {k: v for k, v in record.to_dict().items() if k in RunOut.model_fields}
+    return RunOut.model_validate({**fields, "active": svc.runs.is_active(record.run_id)})
 
 
-def _run(row: dict[str, Any], svc: Service) -> RunOut:
-    fields = {k: row.get(k) for k in RunOut.model_fields if k != "active"}
-    return RunOut.model_validate({**fields, "active": svc.runs.is_active(str(row["run_id"]))})
-
-
-def _model_run(row: dict[str, Any]) -> ModelRunOut:
-    return ModelRunOut.model_validate({k: row.get(k) for k in ModelRunOut.model_fields})
+def _model_run(record: ModelRunRecord) -> ModelRunOut:
+    return ModelRunOut.model_validate({k: v for k, v in record.to_dict().items() if k in ModelRunOut.model_fields})

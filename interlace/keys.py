@@ -4,7 +4,8 @@ A key looks like ``ilk_<key_id>_<secret>``. ``key_id`` is public (it finds the s
 the whole key is hashed and compared with :func:`hmac.compare_digest`. Keys named in
 ``service.auth.keys`` come from environment variables and may have any form.
 
-This module imports no web framework: the ``interlace keys`` command uses it.
+Core: this module imports no web framework. ``Workspace.keys`` (a :class:`KeyStore`) is how the
+``interlace keys`` command, the API and the dashboard create, list and revoke keys.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from interlace.errors import ConfigError
 
 if TYPE_CHECKING:
     from interlace.config import AuthConfig
-    from interlace.state.store import StateStore
+    from interlace.state.store import ApiKeyRecord, StateStore
 
-__all__ = ["SCOPES", "KeyRing", "NewKey", "Principal", "generate_key", "has_scope", "hash_key"]
+__all__ = ["SCOPES", "KeyRing", "KeyStore", "NewKey", "Principal", "generate_key", "has_scope", "hash_key"]
 
 SCOPES = ("read", "run", "admin")  # each scope includes the ones before it
 _KEY = re.compile(r"^ilk_([0-9a-f]{12})_[A-Za-z0-9_-]{20,}$")
@@ -89,6 +90,37 @@ def create_key(state: StateStore, name: str, scope: str) -> NewKey:
     return new
 
 
+class KeyStore:
+    """The stored API keys of one warehouse: create (shown once), list, revoke."""
+
+    def __init__(self, state: StateStore) -> None:
+        self._state = state
+
+    def create(self, name: str, scope: str) -> NewKey:
+        if self._state.read_only:
+            from interlace.errors import ReadOnlyError
+
+            raise ReadOnlyError("this environment's warehouse is read-only, so keys cannot be stored in it",
+                                hint="give keys through environment variables (service.auth.keys) instead")
+        return create_key(self._state, name, scope)
+
+    def list(self, *, include_revoked: bool = False) -> list[ApiKeyRecord]:
+        return self._state.api_keys(include_revoked=include_revoked)
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        """The active key with this public id (with its hash, for verification)."""
+        return self._state.api_key(key_id)
+
+    def revoke(self, name: str) -> None:
+        """Revoke the active key ``name``; :class:`UnknownKeyError` listing the active keys if none."""
+        from interlace.errors import UnknownKeyError
+
+        if not self._state.revoke_api_key(name):
+            names = [r.name for r in self._state.api_keys()]
+            raise UnknownKeyError(f"no active key named '{name}'",
+                                  hint=f"active keys: {', '.join(names)}" if names else "there are no active keys")
+
+
 class KeyRing:
     """Resolves a presented key to a :class:`Principal`: env keys from config, then the store.
 
@@ -96,8 +128,8 @@ class KeyRing:
     made through this process clear the cache at once).
     """
 
-    def __init__(self, auth: AuthConfig, state: StateStore | None, *, cache_seconds: float = 5.0) -> None:
-        self._state = state
+    def __init__(self, auth: AuthConfig, store: KeyStore | None, *, cache_seconds: float = 5.0) -> None:
+        self._store = store
         self._env: list[tuple[str, str, str]] = []  # (hash, name, scope)
         for entry in auth.keys:
             value = os.environ.get(entry.env)
@@ -110,7 +142,7 @@ class KeyRing:
                     f"a key needs at least {MIN_ENV_KEY_LENGTH}",
                     hint="use a random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
             self._env.append((hash_key(value), entry.name, entry.scope))
-        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._cache: dict[str, tuple[float, ApiKeyRecord | None]] = {}
         self._cache_seconds = cache_seconds
         self._lock = threading.Lock()
 
@@ -124,26 +156,26 @@ class KeyRing:
         if found is not None:
             return found
         match = _KEY.match(presented)
-        if match is None or self._state is None:
+        if match is None or self._store is None:
             return None
         record = self._record(match.group(1))
-        if record is None or not hmac.compare_digest(str(record["key_hash"]), digest):
+        if record is None or not hmac.compare_digest(str(record.key_hash), digest):
             return None
-        return Principal(str(record["name"]), str(record["scope"]), "store")
+        return Principal(record.name, record.scope, "store")
 
     def forget(self) -> None:
         """Drop cached records (after a key is created or revoked in this process)."""
         with self._lock:
             self._cache.clear()
 
-    def _record(self, key_id: str) -> dict[str, Any] | None:
+    def _record(self, key_id: str) -> ApiKeyRecord | None:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key_id)
             if hit is not None and now - hit[0] < self._cache_seconds:
                 return hit[1]
-        assert self._state is not None
-        record = self._state.api_key(key_id)
+        assert self._store is not None
+        record = self._store.get(key_id)
         with self._lock:
             if len(self._cache) > 10_000:  # unknown ids must not grow the cache without bound
                 self._cache.clear()
