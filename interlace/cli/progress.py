@@ -6,39 +6,38 @@ from rich.console import Console
 from rich.markup import escape
 
 from interlace.engine.results import RunResult
-from interlace.events import Event
+from interlace.events import Event, ModelFinished, RunView, fold
 
 SYMBOLS = {"success": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[yellow]-[/]", "cancelled": "[yellow]■[/]"}
 
 
 class Progress:
-    """Prints ``✓ model  table  300 rows  0.05s`` lines as models finish."""
+    """Prints ``✓ model  table  300 rows  0.05s`` lines as models finish (from the run's fold)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.total = 0
-        self.done = 0
+        self.view = RunView()
 
     def __call__(self, event: Event) -> None:
+        before, self.view = self.view, fold(self.view, event)
         if event.type == "run.started":
-            self.total = int(event.data.get("total", 0))
-            self.console.print(f"Running {self.total} model{'s' if self.total != 1 else ''} (run {event.run_id})")
+            total = self.view.total
+            self.console.print(f"Running {total} model{'s' if total != 1 else ''} (run {event.run_id})")
             return
-        if event.type not in ("model.finished", "model.failed", "model.skipped"):
+        if not isinstance(event, ModelFinished) or self.view is before:
             return
-        self.done += 1
-        data = event.data
-        status = data.get("status", "success")
-        parts = [f"[{self.done}/{self.total}]", SYMBOLS.get(status, status), f"[bold]{escape(event.model or '')}[/]"]
+        status = event.status
+        parts = [f"[{self.view.done}/{self.view.total}]", SYMBOLS.get(status, status),
+                 f"[bold]{escape(event.model or '')}[/]"]
         if status == "success":
-            parts.append(str(data.get("materialize") or ""))
-            if data.get("rows") is not None:
-                parts.append(f"{data['rows']:,} rows")
-            if data.get("duration_ms") is not None:
-                parts.append(f"{data['duration_ms'] / 1000:.2f}s")
-            parts.extend(_badges(data.get("checks") or []))
-        elif status == "skipped" or status == "cancelled":
-            parts.append(escape(str(data.get("reason") or data.get("skip_reason") or status)))
+            parts.append(str(event.materialize or ""))
+            if event.rows is not None:
+                parts.append(f"{event.rows:,} rows")
+            if event.duration_ms is not None:
+                parts.append(f"{event.duration_ms / 1000:.2f}s")
+            parts.extend(_badges(event.checks))
+        elif status in ("skipped", "cancelled"):
+            parts.append(escape(str(event.reason or event.skip_reason or status)))
         else:
             parts.append("[red]failed[/]")
         self.console.print("  ".join(parts), highlight=False)

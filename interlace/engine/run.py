@@ -31,7 +31,19 @@ from interlace.engine.build import (
 from interlace.engine.engine import Engine
 from interlace.engine.relation import Relation
 from interlace.engine.results import ModelResult, RunResult
-from interlace.events import EventBus
+from interlace.events import (
+    CheckFinished,
+    EventBus,
+    ModelFailed,
+    ModelFinished,
+    ModelQueued,
+    ModelSkipped,
+    ModelStarted,
+    RunCancelled,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
 from interlace.kinds import is_persisted
 from interlace.planner.plan import Plan, Step
 from interlace.project.spec import ModelSpec
@@ -120,7 +132,7 @@ class Run:
         started = datetime.now(UTC)
         self._state.start_run(self.run_id, env=self._ctx.env, selector=self.plan.selector, trigger=self.trigger,
                               total=len(steps))
-        self._bus.emit("run.started", run_id=self.run_id, models=list(steps), total=len(steps))
+        self._bus.emit(RunStarted(run_id=self.run_id, models=tuple(steps), trigger=self.trigger))
         results: dict[str, ModelResult] = {}
         try:
             self._schedule(steps, results)
@@ -136,9 +148,9 @@ class Run:
         first_error = next((str(r.error) for r in results.values() if r.error), None)
         self._state.finish_run(self.run_id, status=status, succeeded=result.succeeded, failed=result.failed,
                                skipped=result.skipped, error=first_error)
-        event = {"success": "run.finished", "failed": "run.failed", "cancelled": "run.cancelled"}[status]
-        self._bus.emit(event, run_id=self.run_id, status=status, succeeded=result.succeeded,
-                       failed=result.failed, skipped=result.skipped, duration_s=result.duration_s)
+        ended = {"success": RunFinished, "failed": RunFailed, "cancelled": RunCancelled}[status]
+        self._bus.emit(ended(run_id=self.run_id, status=status, succeeded=result.succeeded,
+                             failed=result.failed, skipped=result.skipped, duration_s=result.duration_s))
         return result
 
     def _record_built(self, results: dict[str, ModelResult]) -> None:
@@ -175,7 +187,7 @@ class Run:
             for up in ups:
                 downstream[up].append(name)
         for name in steps:
-            self._bus.emit("model.queued", run_id=self.run_id, model=name)
+            self._bus.emit(ModelQueued(run_id=self.run_id, model=name))
         running: dict[Future[ModelResult], str] = {}
         with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="interlace") as pool:
             def submit(step: Step) -> None:
@@ -230,8 +242,8 @@ class Run:
             reason=reason or step.reason, skip_reason=skip_reason,
         ))
         spec = self._models[step.model]
-        self._bus.emit("model.skipped", run_id=self.run_id, model=step.model, status=status,
-                       skip_reason=skip_reason, reason=reason)
+        self._bus.emit(ModelSkipped(run_id=self.run_id, model=step.model, status=status,
+                                    skip_reason=skip_reason, reason=reason))
         return ModelResult(step.model, status, step.action, reason or step.reason,
                            materialize=spec.materialize, skip_reason=skip_reason)
 
@@ -243,8 +255,8 @@ class Run:
         if step.action == "check":
             return self._check_only(step)
         relation = self._relation_of(spec)
-        self._bus.emit("model.started", run_id=self.run_id, model=spec.name, materialize=spec.materialize,
-                       strategy=spec.strategy, relation=str(relation))
+        self._bus.emit(ModelStarted(run_id=self.run_id, model=spec.name, materialize=spec.materialize,
+                                    strategy=spec.strategy, relation=str(relation)))
         ctx = BuildContext(
             spec=spec, step=step, relation=relation, engine=self._engine, state=self._state,
             cursor=self._cursor(), run_id=self.run_id, models=self._models, upstream=self._upstream,
@@ -267,15 +279,15 @@ class Run:
         self._emit_checks(spec.name, outcome.checks)
         if outcome.lineage is not None:
             self._lineage[spec.name] = outcome.lineage
-        self._bus.emit("model.finished", run_id=self.run_id, model=spec.name, **_event_fields(result))
+        self._bus.emit(_outcome_event(ModelFinished, self.run_id, result))
         return result
 
     def _check_only(self, step: Step) -> ModelResult:
         """``--quality-only``: run the model's checks on its existing table, no transaction, no write."""
         spec = self._models[step.model]
         relation = self._relation_of(spec)
-        self._bus.emit("model.started", run_id=self.run_id, model=spec.name, materialize=spec.materialize,
-                       strategy=spec.strategy, relation=str(relation), action="check")
+        self._bus.emit(ModelStarted(run_id=self.run_id, model=spec.name, materialize=spec.materialize,
+                                    strategy=spec.strategy, relation=str(relation), action="check"))
         started = datetime.now(UTC)
         try:
             checks = check_model(self._cursor(), spec, relation, self._checks.get(spec.name, ()), self._ctx.resolve)
@@ -293,15 +305,14 @@ class Run:
         result = ModelResult(spec.name, status, "check", step.reason, relation=str(relation),
                              materialize=spec.materialize, duration_ms=duration, error=error, checks=checks)
         self._emit_checks(spec.name, checks)
-        self._bus.emit("model.finished" if status == "success" else "model.failed", run_id=self.run_id,
-                       model=spec.name, **_event_fields(result))
+        self._bus.emit(_outcome_event(ModelFinished if status == "success" else ModelFailed, self.run_id, result))
         return result
 
     def _emit_checks(self, model: str, checks: tuple[CheckResult, ...]) -> None:
         for check in checks:
             data = check.to_dict()
             data["check_type"] = data.pop("type")
-            self._bus.emit("check.finished", run_id=self.run_id, model=model, **data)
+            self._bus.emit(CheckFinished(run_id=self.run_id, model=model, **data))
 
     def _failed(self, ctx: BuildContext, exc: BaseException) -> ModelResult:
         spec = ctx.spec
@@ -320,8 +331,7 @@ class Run:
         result = ModelResult(spec.name, status, ctx.step.action, ctx.step.reason, materialize=spec.materialize,
                              duration_ms=duration, error=error,
                              skip_reason="run cancelled" if cancelled else None, checks=checks)
-        self._bus.emit("model.failed" if not cancelled else "model.skipped", run_id=self.run_id,
-                       model=spec.name, **_event_fields(result))
+        self._bus.emit(_outcome_event(ModelSkipped if cancelled else ModelFailed, self.run_id, result))
         return result
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -355,7 +365,5 @@ def _model_name(source: str, models: Mapping[str, ModelSpec]) -> str:
     return last if last in models else source
 
 
-def _event_fields(result: ModelResult) -> dict[str, Any]:
-    fields = result.to_dict()
-    fields.pop("model")
-    return fields
+def _outcome_event(kind: type[ModelFinished], run_id: str, result: ModelResult) -> ModelFinished:
+    return kind(run_id=run_id, **result.to_dict())

@@ -12,8 +12,8 @@ from typing import Any
 
 import traitlets
 
+from interlace.events import RunView, fold
 from interlace.widgets.base import STATIC, FallbackWidget, escape, html_table, text_table
-from interlace.widgets.events import EVENT_STATUS
 
 __all__ = ["RunProgress"]
 
@@ -34,13 +34,14 @@ class RunProgress(FallbackWidget):
     _css = STATIC / "progress.css"
 
     run_id = traitlets.Unicode("").tag(sync=True)
-    state = traitlets.Unicode("waiting").tag(sync=True)  # waiting | running | success | failed | cancelled
+    run_state = traitlets.Unicode("waiting").tag(sync=True)  # waiting | running | success | failed | cancelled
     models = traitlets.List(traitlets.Dict()).tag(sync=True)  # [{model, status, rows, duration_ms, error, reason}]
     summary = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.Lock()
+        self._view = RunView(order=tuple(m["model"] for m in self.models))
 
     @classmethod
     def waiting(cls, models: Sequence[str]) -> RunProgress:
@@ -61,35 +62,28 @@ class RunProgress(FallbackWidget):
         return unsubscribe
 
     def apply_event(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("type")
+        """Fold one event (its wire form) into the display (``interlace.events.fold``)."""
         with self._lock:
-            if kind == "run.started":
-                self.run_id = str(event.get("run_id") or "")
-                if event.get("models") is not None:
-                    self.models = [{"model": m, "status": "queued"} for m in event["models"]]
-                self.state = "running"
-            elif kind in ("run.finished", "run.failed", "run.cancelled"):
-                self.state = str(event.get("status") or kind.split(".")[1])
-            elif kind in EVENT_STATUS or kind == "model.skipped":
-                status = EVENT_STATUS.get(str(kind)) or str(event.get("status") or "skipped")
-                error = event.get("error") if isinstance(event.get("error"), dict) else None
-                entry = {"model": event.get("model"), "status": status, "rows": event.get("rows"),
-                         "inserted": event.get("inserted"), "updated": event.get("updated"),
-                         "deleted": event.get("deleted"), "duration_ms": event.get("duration_ms"),
-                         "reason": event.get("reason") or event.get("skip_reason"),
-                         "error": error.get("message") if error else None,
-                         "hint": error.get("hint") if error else None}
-                models = list(self.models)
-                index = next((i for i, m in enumerate(models) if m.get("model") == entry["model"]), None)
-                if index is None:
-                    models.append(entry)
-                else:
-                    models[index] = {**models[index], **{k: v for k, v in entry.items() if v is not None}}
-                self.models = models
+            view = fold(self._view, event)
+            if view is self._view:
+                return
+            self._view = view
+            if event.get("type") == "run.started":
+                self.run_id = str(view.run_id or "")
+            known = {m["model"]: m for m in self.models}
+            models = []
+            for name in dict.fromkeys([*known, *view.order]):
+                entry = dict(known.get(name, {"model": name}))
+                if name in view.statuses:
+                    entry["status"] = view.statuses[name]
+                entry.update({k: v for k, v in view.info.get(name, {}).items() if v is not None and k != "checks"})
+                models.append(entry)
+            self.models = models
+            self.run_state = view.status
 
     def finish(self, status: str, summary: str) -> None:
         """Show the run's final status and summary line (``RunResult.status`` / ``.summary()``)."""
-        self.state, self.summary = status, summary
+        self.run_state, self.summary = status, summary
 
     # -- fallbacks -------------------------------------------------------------------------------
     def _rows(self) -> list[list[Any]]:
@@ -98,7 +92,7 @@ class RunProgress(FallbackWidget):
                  m.get("error") or m.get("reason") or ""] for m in self.models]
 
     def _title(self) -> str:
-        return self.summary or f"Run {self.run_id or '(not started)'}: {self.done}/{self.total} models, {self.state}"
+        return self.summary or f"Run {self.run_id or '(not started)'}: {self.done}/{self.total} models, {self.run_state}"
 
     def to_text(self) -> str:
         return self._title() + "\n" + text_table(["model", "status", "rows", "time", "note"], self._rows())

@@ -197,7 +197,7 @@ def test_run_selects_excludes_and_forces(shell) -> None:
     captured = run_capturing(lambda: shell.run_line_magic("interlace", "run b+ a --exclude c --max-workers 1"))
     [progress] = displayed_widgets(captured)
     assert [m["model"] for m in progress.models] == ["a", "b"]
-    assert progress.state == "success" and progress.summary.endswith("2 succeeded, 0 failed, 0 skipped")
+    assert progress.run_state == "success" and progress.summary.endswith("2 succeeded, 0 failed, 0 skipped")
     captured = run_capturing(lambda: shell.run_line_magic("interlace", "run"))
     assert [m["model"] for m in displayed_widgets(captured)[0].models] == ["c"]
     captured = run_capturing(lambda: shell.run_line_magic("interlace", "run a --force"))

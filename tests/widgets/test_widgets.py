@@ -128,7 +128,7 @@ def test_run_progress_folds_events_and_summarises() -> None:
         {"type": "run.failed", "status": "failed"},
     ):
         progress.apply_event(event)
-    assert progress.state == "failed" and (progress.done, progress.total) == (2, 2)
+    assert progress.run_state == "failed" and (progress.done, progress.total) == (2, 2)
     assert progress.models[1] == {"model": "b", "status": "failed", "error": "bad", "hint": "fix b"}
     progress.finish("failed", "Run r9 failed in 1.60s: 1 succeeded, 1 failed, 0 skipped")
     bold, tables = html_tables(progress.to_html())

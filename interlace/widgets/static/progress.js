@@ -20,7 +20,7 @@ function render({ model, el }) {
 
   function update() {
     const models = model.get("models") || [];
-    const state = model.get("state");
+    const state = model.get("run_state");
     const done = models.filter((m) => DONE.has(m.status)).length;
     const failed = models.some((m) => m.status === "failed");
     el.setAttribute("data-state", state);
@@ -51,10 +51,10 @@ function render({ model, el }) {
     }
   }
 
-  for (const name of ["models", "state", "summary", "run_id"]) model.on(`change:${name}`, update);
+  for (const name of ["models", "run_state", "summary", "run_id"]) model.on(`change:${name}`, update);
   update();
   return () => {
-    for (const name of ["models", "state", "summary", "run_id"]) model.off(`change:${name}`, update);
+    for (const name of ["models", "run_state", "summary", "run_id"]) model.off(`change:${name}`, update);
   };
 }
 
