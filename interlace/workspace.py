@@ -121,7 +121,7 @@ class Workspace:
             self.models, default_schema=self.loaded.config.run.default_schema,
             relation_exists=lambda ref: self.engine.reference_exists(ref, relations),
             catalogs=self.engine.catalogs,
-            waits_for={name: tuple(c.options["to"] for c in checks if c.type == "relationships")
+            waits_for={name: tuple(t for c in checks for t in c.waits_for)
                        for name, checks in self.checks().items()},
         )
 

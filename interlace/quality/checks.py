@@ -16,7 +16,7 @@ from typing import Any
 
 from interlace.errors import did_you_mean
 
-__all__ = ["CHECK_TYPES", "Check", "CheckDefinitionError", "parse_check", "parse_checks"]
+__all__ = ["CHECK_TYPES", "Check", "CheckDefinitionError", "CheckType", "parse_check", "parse_checks"]
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -37,6 +37,15 @@ class Check:
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "severity": self.severity,
                 "columns": list(self.columns), **dict(self.options)}
+
+    @property
+    def waits_for(self) -> tuple[str, ...]:
+        """Models that must be built before this check runs (a relationships target)."""
+        return CHECK_TYPES[self.type].waits_for(self)
+
+    def failing_rows(self, relation_sql: str, resolve: Resolve) -> tuple[str, dict[str, Any]]:
+        """A query returning the rows of ``relation_sql`` that fail the check, and its parameters."""
+        return CHECK_TYPES[self.type].failing_rows(self, relation_sql, [_quote(c) for c in self.columns], resolve)
 
 
 def _columns(value: Any, *, allow_many: bool) -> tuple[str, ...]:
@@ -120,18 +129,115 @@ def _sql_text(arg: Any, key: str) -> tuple[tuple[str, ...], dict[str, Any]]:
     return (), {key: text.strip().rstrip(";")}
 
 
-CHECK_TYPES: dict[str, Callable[[Any], tuple[tuple[str, ...], dict[str, Any]]]] = {
-    "not_null": _not_null,
-    "unique": _unique,
-    "accepted_values": _accepted_values,
-    "relationships": _relationships,
-    "row_count": _row_count,
-    "freshness": _freshness,
-    "range": _range,
-    "pattern": _pattern,
-    "expression": lambda arg: _sql_text(arg, "expression"),
-    "sql": lambda arg: _sql_text(arg, "sql"),
-}
+# Each SQL builder returns a query of the rows that fail the check, and its named parameters.
+Resolve = Callable[[str], Any]  # a name in a check -> the Relation it refers to, or None
+
+
+def _sql_not_null(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    return f"SELECT * FROM {rel} WHERE " + " OR ".join(f"{q} IS NULL" for q in cols), {}
+
+
+def _sql_unique(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    keys = ", ".join(cols)
+    return (f"SELECT {keys}, count(*) AS occurrences FROM {rel} WHERE "
+            + " AND ".join(f"{q} IS NOT NULL" for q in cols) + " GROUP BY ALL HAVING count(*) > 1"), {}
+
+
+def _sql_accepted_values(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    return (f"SELECT * FROM {rel} WHERE {cols[0]} IS NOT NULL AND NOT list_contains($accepted, {cols[0]})",
+            {"accepted": list(c.options["values"])})
+
+
+def _sql_relationships(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    parent = resolve(c.options["to"])
+    if parent is None:
+        raise LookupError(f"relationships target '{c.options['to']}' is not a model or table that exists")
+    return (f"SELECT * FROM {rel} AS child WHERE child.{cols[0]} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {parent.sql} AS parent WHERE parent.{_quote(c.options['field'])} = child.{cols[0]})"), {}
+
+
+def _sql_row_count(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    o = c.options
+    bounds = [f"count(*) < {float(o['min'])!r}" if "min" in o else "",
+              f"count(*) > {float(o['max'])!r}" if "max" in o else ""]
+    return f"SELECT count(*) AS row_count FROM {rel} HAVING " + " OR ".join(b for b in bounds if b), {}
+
+
+def _sql_freshness(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    return (f"SELECT max({cols[0]}) AS latest FROM {rel} HAVING max({cols[0]}) IS NULL OR "
+            f"CAST(max({cols[0]}) AS TIMESTAMPTZ) < now() - to_seconds($max_age_s)",
+            {"max_age_s": c.options["seconds"]})
+
+
+def _sql_range(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    parts, params = [], {}
+    if "min" in c.options:
+        parts.append(f"{cols[0]} < $low")
+        params["low"] = c.options["min"]
+    if "max" in c.options:
+        parts.append(f"{cols[0]} > $high")
+        params["high"] = c.options["max"]
+    return f"SELECT * FROM {rel} WHERE " + " OR ".join(parts), params
+
+
+def _sql_pattern(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    return (f"SELECT * FROM {rel} WHERE {cols[0]} IS NOT NULL AND NOT regexp_matches(CAST({cols[0]} AS VARCHAR), "
+            "$regex)", {"regex": c.options["regex"]})
+
+
+def _sql_expression(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    return f"SELECT * FROM {rel} WHERE NOT ({c.options['expression']})", {}
+
+
+def _sql_query(c: Check, rel: str, cols: list[str], resolve: Resolve) -> tuple[str, dict[str, Any]]:
+    return c.options["sql"], {}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+Label = Callable[[str, tuple[str, ...], Mapping[str, Any]], str]  # (type, columns, options) -> name
+
+
+def _label_sql(kind: str, columns: tuple[str, ...], options: Mapping[str, Any]) -> str:
+    text = " ".join(str(options[kind]).split())
+    return f"{kind}({text if len(text) <= 60 else text[:57] + '...'})"
+
+
+def _label_columns(extra: str | None = None) -> Label:
+    def label(kind: str, columns: tuple[str, ...], options: Mapping[str, Any]) -> str:
+        value = options.get(extra) if extra else None
+        return f"{kind}({', '.join(columns)}{', ' + str(value) if value else ''})"
+    return label
+
+
+@dataclass(frozen=True, slots=True)
+class CheckType:
+    """One kind of check: how it is declared, the SQL of its failing rows, what it needs from the graph."""
+
+    name: str
+    parse: Callable[[Any], tuple[tuple[str, ...], dict[str, Any]]]  # argument -> (columns, options)
+    failing_rows: Callable[[Check, str, list[str], Resolve], tuple[str, dict[str, Any]]]
+    label: Label = field(default_factory=_label_columns)
+    waits_for: Callable[[Check], tuple[str, ...]] = lambda check: ()  # models built before the check runs
+
+
+CHECK_TYPES: dict[str, CheckType] = {t.name: t for t in (
+    CheckType("not_null", _not_null, _sql_not_null),
+    CheckType("unique", _unique, _sql_unique),
+    CheckType("accepted_values", _accepted_values, _sql_accepted_values),
+    CheckType("relationships", _relationships, _sql_relationships,
+              label=lambda kind, cols, o: f"relationships({cols[0]} -> {o['to']}.{o['field']})",
+              waits_for=lambda check: (check.options["to"],)),
+    CheckType("row_count", _row_count, _sql_row_count,
+              label=lambda kind, cols, o: "row_count(" + ", ".join(f"{k}={v:g}" for k, v in o.items()) + ")"),
+    CheckType("freshness", _freshness, _sql_freshness, label=_label_columns("max_age")),
+    CheckType("range", _range, _sql_range),
+    CheckType("pattern", _pattern, _sql_pattern, label=_label_columns("regex")),
+    CheckType("expression", lambda arg: _sql_text(arg, "expression"), _sql_expression, label=_label_sql),
+    CheckType("sql", lambda arg: _sql_text(arg, "sql"), _sql_query, label=_label_sql),
+)}
 
 
 def _keys(arg: Any, allowed: set[str], required: Sequence[str] = ()) -> None:
@@ -163,7 +269,7 @@ def parse_check(raw: Any) -> Check:
     if severity not in ("error", "warn"):
         raise CheckDefinitionError(f"severity must be 'error' or 'warn' (got {severity!r})")
     try:
-        columns, options = CHECK_TYPES[kind](arg)
+        columns, options = CHECK_TYPES[kind].parse(arg)
     except CheckDefinitionError as exc:
         raise CheckDefinitionError(f"check '{kind}' {exc}") from None
     return Check(kind, severity, columns, options, _name(kind, columns, options))
@@ -174,15 +280,7 @@ def parse_checks(raws: Sequence[Any]) -> tuple[Check, ...]:
 
 
 def _name(kind: str, columns: tuple[str, ...], options: Mapping[str, Any]) -> str:
-    if kind in ("expression", "sql"):
-        text = " ".join(str(options[kind]).split())
-        return f"{kind}({text if len(text) <= 60 else text[:57] + '...'})"
-    if kind == "relationships":
-        return f"relationships({columns[0]} -> {options['to']}.{options['field']})"
-    if kind == "row_count":
-        return "row_count(" + ", ".join(f"{k}={v:g}" for k, v in options.items()) + ")"
-    extra = {"freshness": options.get("max_age"), "pattern": options.get("regex")}.get(kind)
-    return f"{kind}({', '.join(columns)}{', ' + str(extra) if extra else ''})"
+    return CHECK_TYPES[kind].label(kind, columns, options)
 
 
 def _from_call(text: str) -> dict[str, Any]:

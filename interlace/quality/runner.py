@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from interlace.engine.relation import Relation, quote
+from interlace.engine.relation import Relation
 from interlace.errors import did_you_mean
 from interlace.quality.checks import Check
 
@@ -88,48 +88,7 @@ def _run_one(cursor: duckdb.DuckDBPyConnection, relation: Relation, check: Check
 
 def failing_rows(check: Check, relation: Relation, resolve: Callable[[str], Relation | None]) -> tuple[str, dict[str, Any]]:
     """A query returning the rows that fail ``check``, and its named parameters."""
-    rel = relation.sql
-    cols = [quote(c) for c in check.columns]
-    o = check.options
-    kind = check.type
-    if kind == "not_null":
-        return f"SELECT * FROM {rel} WHERE " + " OR ".join(f"{c} IS NULL" for c in cols), {}
-    if kind == "unique":
-        keys = ", ".join(cols)
-        return (f"SELECT {keys}, count(*) AS occurrences FROM {rel} WHERE "
-                + " AND ".join(f"{c} IS NOT NULL" for c in cols) + " GROUP BY ALL HAVING count(*) > 1"), {}
-    if kind == "accepted_values":
-        return (f"SELECT * FROM {rel} WHERE {cols[0]} IS NOT NULL AND NOT list_contains($accepted, {cols[0]})",
-                {"accepted": list(o["values"])})
-    if kind == "relationships":
-        parent = resolve(o["to"])
-        if parent is None:
-            raise LookupError(f"relationships target '{o['to']}' is not a model or table that exists")
-        return (f"SELECT * FROM {rel} AS child WHERE child.{cols[0]} IS NOT NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {parent.sql} AS parent WHERE parent.{quote(o['field'])} = child.{cols[0]})"), {}
-    if kind == "row_count":
-        bounds = [f"count(*) < {float(o['min'])!r}" if "min" in o else "", f"count(*) > {float(o['max'])!r}" if "max" in o else ""]
-        return f"SELECT count(*) AS row_count FROM {rel} HAVING " + " OR ".join(b for b in bounds if b), {}
-    if kind == "freshness":
-        return (f"SELECT max({cols[0]}) AS latest FROM {rel} HAVING max({cols[0]}) IS NULL OR "
-                f"CAST(max({cols[0]}) AS TIMESTAMPTZ) < now() - to_seconds($max_age_s)", {"max_age_s": o["seconds"]})
-    if kind == "range":
-        parts, params = [], {}
-        if "min" in o:
-            parts.append(f"{cols[0]} < $low")
-            params["low"] = o["min"]
-        if "max" in o:
-            parts.append(f"{cols[0]} > $high")
-            params["high"] = o["max"]
-        return f"SELECT * FROM {rel} WHERE " + " OR ".join(parts), params
-    if kind == "pattern":
-        return (f"SELECT * FROM {rel} WHERE {cols[0]} IS NOT NULL AND NOT regexp_matches(CAST({cols[0]} AS VARCHAR), $regex)",
-                {"regex": o["regex"]})
-    if kind == "expression":
-        return f"SELECT * FROM {rel} WHERE NOT ({o['expression']})", {}
-    if kind == "sql":
-        return o["sql"], {}
-    raise LookupError(f"unknown check type '{kind}'")  # parse_check guarantees we never get here
+    return check.failing_rows(relation.sql, resolve)
 
 
 def render(query: str, params: Mapping[str, Any]) -> str:
