@@ -30,6 +30,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from interlace.origin import Origin
 
 __all__ = [
     "CheckFailedError",
@@ -72,7 +76,7 @@ class InterlaceError(Exception):
         message: str,
         *,
         model: str | None = None,
-        origin: str | None = None,
+        origin: Origin | str | None = None,
         hint: str | None = None,
         sql: str | None = None,
         details: str | None = None,
@@ -106,7 +110,7 @@ class InterlaceError(Exception):
             "code": self.code,
             "message": self.message,
             "model": self.model,
-            "origin": self.origin,
+            "origin": str(self.origin) if self.origin is not None else None,
             "hint": self.hint,
             "sql": self.sql,
             "details": self.details,

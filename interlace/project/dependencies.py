@@ -17,6 +17,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from interlace.errors import ModelParseError
+from interlace.origin import Origin, at_line
 
 __all__ = ["analyse_sql", "normalize_sql", "parse_sql", "sql_references", "table_reference"]
 
@@ -41,7 +42,7 @@ def _token_text(token: Token) -> str:
     return token.text.lower()
 
 
-def parse_sql(sql: str, *, model: str, path: str, first_line: int) -> list[Any]:
+def parse_sql(sql: str, *, model: str, path: str | Origin, first_line: int) -> list[Any]:
     """Parse ``sql`` (DuckDB dialect); a parse error names the file line of the problem."""
     try:
         return [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
@@ -52,19 +53,19 @@ def parse_sql(sql: str, *, model: str, path: str, first_line: int) -> list[Any]:
         raise ModelParseError(
             f"SQL does not parse: {description}",
             model=model,
-            origin=f"{path}:{line}",
+            origin=at_line(path, line),
             details=_snippet(sql, int(err.get("line") or 1), int(err.get("col") or 1)),
             hint="fix the SQL; if DuckDB accepts it but sqlglot does not, declare "
             "dependencies=[...] in the header so the SQL is not analysed",
         ) from None
 
 
-def sql_references(sql: str, *, model: str, path: str, first_line: int, allow_many: bool = False) -> tuple[str, ...]:
+def sql_references(sql: str, *, model: str, path: str | Origin, first_line: int, allow_many: bool = False) -> tuple[str, ...]:
     """The relations ``sql`` reads, in order of first appearance, without duplicates."""
     return analyse_sql(sql, model=model, path=path, first_line=first_line, allow_many=allow_many)[0]
 
 
-def analyse_sql(sql: str, *, model: str, path: str, first_line: int,
+def analyse_sql(sql: str, *, model: str, path: str | Origin, first_line: int,
                 allow_many: bool = False) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     """(relations read, files read) of ``sql``; files is None when some input is not a local file
     (a URL, or a table function that reads from outside such as ``postgres_scan``)."""
@@ -73,12 +74,12 @@ def analyse_sql(sql: str, *, model: str, path: str, first_line: int,
         _files(statements)
 
 
-def _references(statements: list[exp.Expression], *, model: str, path: str, first_line: int,
+def _references(statements: list[exp.Expression], *, model: str, path: str | Origin, first_line: int,
                 allow_many: bool) -> tuple[str, ...]:
     if len(statements) > 1 and not allow_many:
         raise ModelParseError(
             f"the model holds {len(statements)} SQL statements; a model is one query",
-            model=model, origin=f"{path}:{first_line}",
+            model=model, origin=at_line(path, first_line),
             hint="split it into several models (each with its own -- @model(name=...) header), "
             "or use materialize=\"none\" for a block of side-effect statements",
         )

@@ -24,12 +24,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from interlace.errors import InterlaceError, ModelDefinitionError, ModelParseError
+from interlace.errors import ModelDefinitionError, ModelParseError
 from interlace.options import ModelCellOptions, argparse_arguments, options_from_namespace
 from interlace.project.decorators import collecting
 from interlace.project.discovery import user_traceback
 from interlace.project.spec import ModelSpec, Origin, make_spec
-from interlace.project.sql_header import parse_sql_models
+from interlace.project.sql_header import parse_sql_models, sql_model
 
 __all__ = ["CELL_MAGIC", "SKIP_TAG", "cell_models", "load_notebook", "parse_cell_line", "strip_magics"]
 
@@ -94,22 +94,21 @@ def cell_models(options: ModelCellOptions, body: str, *, origin: Origin) -> list
             "the cell does not name its model", origin=str(origin),
             hint=f"write %%{CELL_MAGIC} NAME, or start the SQL with -- @model(name=\"...\")",
         )
-    if keywords:
+    if not has_header:  # the flags are the keywords: the spec is built from them, no header text
         _validate_flags(options.name, keywords, origin)
-    first_line = "" if has_header else _header_for({"name": options.name, **keywords})
-    marker = f"<cell {origin.cell}>"
-    try:
-        specs = parse_sql_models(first_line + "\n" + body, path=marker, stem=options.name or "model")
-    except InterlaceError as exc:
-        raise _relocated(exc, marker, origin) from None
-    if options.name is not None and has_header:
+        return [sql_model(body, keywords={"name": options.name, **keywords}, origin=origin.at(1),
+                          body_origin=origin.at(2), default_name=options.name or "model",
+                          declared_by=f"the %%{CELL_MAGIC} flags")]
+    # the magic line is line 1 of the cell: the body's lines count from 2
+    specs = parse_sql_models("\n" + body, path=origin.at(None), stem=options.name or "model")
+    if options.name is not None:
         named = [s.name for s in specs]
         if named != [options.name] and len(specs) == 1:
             raise ModelDefinitionError(
                 f"the cell is named '{options.name}' on the %%{CELL_MAGIC} line but '{named[0]}' in its header",
                 model=options.name, origin=str(origin), hint="use one name (or drop one of the two)",
             )
-    return [dataclasses.replace(s, origin=Origin(origin.path, s.origin.line, origin.cell)) for s in specs]
+    return specs
 
 
 def _flag_keywords(options: ModelCellOptions) -> dict[str, Any]:
@@ -133,18 +132,6 @@ def _validate_flags(name: str | None, keywords: dict[str, Any], origin: Origin) 
             exc.message = re.sub(r"^keyword '(\w+)'", lambda m: f"--{m.group(1).replace('_', '-')}", exc.message)
             exc.hint = f"correct the flag on the %%{CELL_MAGIC} line" if exc.hint and "correct '" in exc.hint else exc.hint
             raise
-
-
-def _header_for(keywords: dict[str, Any]) -> str:
-    return "-- @model(" + ", ".join(f"{k}={v!r}" for k, v in keywords.items()) + ")"
-
-
-def _relocated(exc: InterlaceError, marker: str, origin: Origin) -> InterlaceError:
-    """Rewrite ``<cell N>:LINE`` origins that the SQL parser produced as ``notebook, cell N, line L``."""
-    if exc.origin and exc.origin.startswith(marker):
-        line = exc.origin[len(marker):].lstrip(":")
-        exc.origin = str(Origin(origin.path, int(line) if line.isdigit() else None, origin.cell))
-    return exc
 
 
 # -- reading a notebook --------------------------------------------------------------------------
@@ -211,7 +198,7 @@ def _run_code_cell(source: str, namespace: dict[str, Any], origin: Origin) -> li
         try:
             exec(code, namespace)
         except ModelDefinitionError as exc:
-            if exc.origin and exc.origin.startswith(filename):
+            if isinstance(exc.origin, str) and exc.origin.startswith(filename):
                 line = exc.origin[len(filename):].lstrip(":")
                 exc.origin = str(Origin(origin.path, int(line) if line.isdigit() else None, origin.cell))
             raise

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from interlace import kinds
 from interlace.errors import InterlaceWarning, ModelDefinitionError, did_you_mean
+from interlace.origin import Origin
 
 __all__ = [
     "KEYWORDS",
@@ -31,20 +32,6 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^\d+[smhdw]$")
 # Keywords that are recorded and validated today but that no part of the run acts on yet.
 NOT_YET_ACTED_ON = frozenset({"schedule", "retry_policy", "export"})
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a model was declared: a file and line, or a notebook and cell."""
-
-    path: str
-    line: int | None = None
-    cell: int | None = None
-
-    def __str__(self) -> str:
-        if self.cell is not None:
-            return f"{self.path}, cell {self.cell}" + (f", line {self.line}" if self.line else "")
-        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 @dataclass(frozen=True, slots=True)

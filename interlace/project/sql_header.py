@@ -14,10 +14,11 @@ from typing import Any
 
 from interlace import kinds
 from interlace.errors import ModelDefinitionError, ModelParseError
+from interlace.origin import Origin, at_line
 from interlace.project.dependencies import analyse_sql, normalize_sql
-from interlace.project.spec import ModelSpec, Origin, make_spec
+from interlace.project.spec import ModelSpec, make_spec
 
-__all__ = ["parse_sql_models"]
+__all__ = ["parse_sql_models", "sql_model"]
 
 _HEADER = re.compile(r"^\s*--\s*@model\b(.*)$")
 _COMMENT = re.compile(r"^\s*--(.*)$")
@@ -31,7 +32,7 @@ class _Block:
     body_line: int  # 1-based line where the SQL body starts
 
 
-def parse_sql_models(text: str, *, path: str, stem: str) -> list[ModelSpec]:
+def parse_sql_models(text: str, *, path: str | Origin, stem: str) -> list[ModelSpec]:
     """Every model declared in one SQL file's ``text``; ``path`` is used in messages and origins."""
     blocks = _blocks(text, path)
     if len(blocks) > 1:
@@ -39,29 +40,34 @@ def parse_sql_models(text: str, *, path: str, stem: str) -> list[ModelSpec]:
             if "name" not in block.keywords:
                 raise ModelDefinitionError(
                     f"this file declares {len(blocks)} models, and the header at line {block.line} has no name=",
-                    origin=f"{path}:{block.line}",
+                    origin=at_line(path, block.line),
                     hint="give every header in a multi-model file its own name=\"...\"",
                 )
-    specs = []
-    for block in blocks:
-        origin = Origin(path, block.line)
-        name = str(block.keywords.get("name", stem))
-        sql = block.body.strip().rstrip(";").rstrip()
-        if not sql:
-            raise ModelDefinitionError("the model has no SQL after its header", model=name,
-                                       origin=str(origin), hint="write a SELECT below the header")
-        refs, files = analyse_sql(
-            sql, model=name, path=path, first_line=block.body_line, allow_many=_runs_statements(block.keywords),
-        ) if "dependencies" not in block.keywords else ((), None)
-        specs.append(make_spec(
-            kind="sql", origin=origin, keywords=block.keywords, default_name=stem,
-            declared_by="the -- @model header", sql=sql, source=sql, inferred_dependencies=refs,
-            file_inputs=files, normalized=normalize_sql(sql),
-        ))
-    return specs
+    return [sql_model(block.body, keywords=block.keywords, origin=at_line(path, block.line),
+                      body_origin=at_line(path, block.body_line), default_name=stem,
+                      declared_by="the -- @model header") for block in blocks]
 
 
-def _blocks(text: str, path: str) -> list[_Block]:
+def sql_model(body: str, *, keywords: dict[str, Any], origin: Origin, body_origin: Origin, default_name: str,
+              declared_by: str) -> ModelSpec:
+    """One SQL model from its body and its keywords (from a header, or from notebook cell flags),
+    through the same validating constructor as ``@model``. ``body_origin`` is where the SQL starts."""
+    name = str(keywords.get("name", default_name))
+    sql = body.strip().rstrip(";").rstrip()
+    if not sql:
+        raise ModelDefinitionError("the model has no SQL after its header", model=name,
+                                   origin=origin, hint="write a SELECT below the header")
+    refs, files = analyse_sql(
+        sql, model=name, path=body_origin, first_line=body_origin.line or 1,
+        allow_many=_runs_statements(keywords),
+    ) if "dependencies" not in keywords else ((), None)
+    return make_spec(
+        kind="sql", origin=origin, keywords=keywords, default_name=default_name, declared_by=declared_by,
+        sql=sql, source=sql, inferred_dependencies=refs, file_inputs=files, normalized=normalize_sql(sql),
+    )
+
+
+def _blocks(text: str, path: str | Origin) -> list[_Block]:
     lines = text.splitlines()
     headers: list[tuple[int, int, dict[str, Any]]] = []  # (first line index, last line index, keywords)
     i = 0
@@ -79,7 +85,7 @@ def _blocks(text: str, path: str) -> list[_Block]:
     if preamble:
         raise ModelParseError(
             "SQL appears before the first -- @model header",
-            origin=f"{path}:{lines.index(preamble[0]) + 1}",
+            origin=at_line(path, lines.index(preamble[0]) + 1),
             hint="move the header to the top of the model, or delete the stray SQL",
         )
     blocks = []
@@ -90,7 +96,7 @@ def _blocks(text: str, path: str) -> list[_Block]:
     return blocks
 
 
-def _parse_header(lines: list[str], start: int, path: str) -> tuple[int, dict[str, Any]]:
+def _parse_header(lines: list[str], start: int, path: str | Origin) -> tuple[int, dict[str, Any]]:
     """Parse the header starting at ``lines[start]``; return its last line index and keywords."""
     text = "model" + _HEADER.match(lines[start]).group(1)  # type: ignore[union-attr]
     end = start
@@ -104,7 +110,7 @@ def _parse_header(lines: list[str], start: int, path: str) -> tuple[int, dict[st
                 line = start + (exc.lineno or 1)
                 raise ModelParseError(
                     f"malformed -- @model header: {exc.msg}",
-                    origin=f"{path}:{line}",
+                    origin=at_line(path, line),
                     details="  " + lines[line - 1].strip(),
                     hint="write the header as -- @model(keyword=value, ...) with literal values, "
                     "continuing it on following lines that start with --",
@@ -117,20 +123,20 @@ def _parse_header(lines: list[str], start: int, path: str) -> tuple[int, dict[st
     if not isinstance(call, ast.Call) or call.args:
         raise ModelParseError(
             "malformed -- @model header: expected model(keyword=value, ...) with keywords only",
-            origin=f"{path}:{start + 1}", hint="write -- @model(materialize=\"table\", ...)",
+            origin=at_line(path, start + 1), hint="write -- @model(materialize=\"table\", ...)",
         )
     keywords: dict[str, Any] = {}
     for kw in call.keywords:
         line = start + getattr(kw.value, "lineno", 1)
         if kw.arg is None:
             raise ModelParseError("**mappings are not allowed in a -- @model header",
-                                  origin=f"{path}:{line}", hint="spell each keyword out")
+                                  origin=at_line(path, line), hint="spell each keyword out")
         try:
             keywords[kw.arg] = ast.literal_eval(kw.value)
         except ValueError:
             raise ModelParseError(
                 f"keyword '{kw.arg}' in the -- @model header is not a literal value: {ast.unparse(kw.value)}",
-                origin=f"{path}:{line}",
+                origin=at_line(path, line),
                 hint="use only literals (strings, numbers, True/False/None, lists, dicts)",
             ) from None
     return end, keywords

@@ -107,7 +107,7 @@ def test_empty_body() -> None:
 def test_sql_syntax_error_points_at_the_file_line() -> None:
     with pytest.raises(ModelParseError) as exc:
         parse('-- @model()\nSELECT a,\n  FROM WHERE x\n', stem="broken")
-    assert exc.value.origin == "models/broken.sql:3"
+    assert str(exc.value.origin) == "models/broken.sql:3"
     assert exc.value.message.startswith("SQL does not parse:")
 
 
