@@ -16,6 +16,7 @@ __all__ = [
     "DiffOptions",
     "EnvOptions",
     "Flag",
+    "ForgetOptions",
     "HelpOptions",
     "InfoOptions",
     "LineageOptions",
@@ -167,6 +168,12 @@ class LineageOptions:
                        default=dataclasses.MISSING, metavar="MODEL[.COLUMN]")
     downstream: bool = _opt("--downstream", help="follow the columns that read it, not its sources",
                             default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetOptions:
+    model: str = _opt("model", help="the model a cell declared, to remove from the session", kind="argument",
+                      default=dataclasses.MISSING, metavar="MODEL")
 
 
 @dataclass(frozen=True, slots=True)

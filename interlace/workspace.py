@@ -121,6 +121,7 @@ class Workspace:
             self.models, default_schema=self.loaded.config.run.default_schema,
             relation_exists=lambda ref: self.engine.reference_exists(ref, relations),
             catalogs=self.engine.catalogs,
+            tolerate_unknown=True,
             waits_for={name: tuple(t for c in checks for t in c.waits_for)
                        for name, checks in self.checks().items()},
         )
@@ -222,7 +223,7 @@ class Workspace:
             engine=self.engine, state=self.state, bus=self.events, models=dict(self.models),
             upstream=graph.upstream, relation_of=self.project.relation,
             default_schema=self.loaded.config.run.default_schema, env=self.env, existing=relations,
-            checks=self.checks(), resolve=self.resolve, max_workers=self.max_workers,
+            checks=self.checks(), resolve=self.resolve, max_workers=self.max_workers, broken=graph.broken,
         )
         return Run(plan, context, run_id=run_id, trigger=str(trigger))
 

@@ -31,6 +31,7 @@ from interlace.engine.build import (
 from interlace.engine.engine import Engine
 from interlace.engine.relation import Relation
 from interlace.engine.results import ModelResult, RunResult
+from interlace.errors import ExecutionError, InterlaceError
 from interlace.events import (
     CheckFinished,
     EventBus,
@@ -72,6 +73,7 @@ class RunContext:
     checks: Mapping[str, tuple[Check, ...]] = dataclasses.field(default_factory=dict)
     resolve: Callable[[str], Relation | None] = lambda name: None
     max_workers: int | None = None
+    broken: Mapping[str, InterlaceError] = dataclasses.field(default_factory=dict)  # Graph.broken
 
 
 def new_run_id() -> str:
@@ -141,6 +143,9 @@ class Run:
         for name in steps:  # anything never started (cancelled run)
             if name not in results:
                 results[name] = self._finish_unstarted(steps[name], "cancelled", "run cancelled")
+        for step in self.plan.errors:  # selected, but declared wrongly or behind such a model
+            results[step.model] = self._not_runnable(step)
+            steps[step.model] = step
         self._record_built(results)
         status = "cancelled" if self.cancelled else ("failed" if any(r.status == "failed" for r in results.values()) else "success")
         result = RunResult(self.run_id, status, started, datetime.now(UTC),
@@ -235,6 +240,19 @@ class Run:
             results[name] = self._finish_unstarted(steps[name], "skipped", "upstream_failed",
                                                    reason=f"upstream model '{failed}' failed")
             stack.extend(downstream[name])
+
+    def _not_runnable(self, step: Step) -> ModelResult:
+        spec = self._models[step.model]
+        if step.action == "error":
+            error = self._ctx.broken.get(step.model) or ExecutionError(step.reason, model=step.model,
+                                                                       origin=spec.origin)
+            self._state.record_model_run(ModelRunRecord(run_id=self.run_id, model=step.model, status="failed",
+                                                        action="error", reason=step.reason, error=str(error)))
+            result = ModelResult(step.model, "failed", "error", step.reason, materialize=spec.materialize,
+                                 error=error)
+            self._bus.emit(_outcome_event(ModelFailed, self.run_id, result))
+            return result
+        return self._finish_unstarted(step, "skipped", "upstream_error")
 
     def _finish_unstarted(self, step: Step, status: str, skip_reason: str, *, reason: str | None = None) -> ModelResult:
         self._state.record_model_run(ModelRunRecord(

@@ -16,6 +16,7 @@ from interlace.options import (
     DagOptions,
     DiffOptions,
     EnvOptions,
+    ForgetOptions,
     HelpOptions,
     InfoOptions,
     LineageOptions,
@@ -28,7 +29,7 @@ from interlace.options import (
 
 __all__ = ["COMMANDS", "InterlaceMagics"]
 
-COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "info", "env", "help")
+COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "info", "env", "forget", "help")
 
 
 @magics_class
@@ -137,6 +138,12 @@ class InterlaceMagics(Magics):
         """Switch the session to another environment (config.{env}.yaml), or show the current one."""
         ws = self.session.switch_env(options.name) if options.name else self.session.workspace
         print(f"env: {ws.env} (warehouse: {ws.engine.path or ':memory:'})")
+
+    @command(ForgetOptions, "interlace forget")
+    def forget(self, options: ForgetOptions) -> None:
+        """Remove a model a cell declared from the session (after deleting its cell, or when it is broken)."""
+        self.session.forget(options.model)
+        print(f"Forgot model '{options.model}'.")
 
     @command(HelpOptions, "interlace help")
     def help_(self, options: HelpOptions) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interlace.errors import InterlaceError, StateError
+from interlace.errors import InterlaceError, StateError, UnknownModelError, did_you_mean
 from interlace.kinds import is_persisted
 from interlace.project.decorators import collecting
 from interlace.project.spec import ModelSpec, Origin
@@ -138,6 +138,20 @@ class Session:
                 workspace.undeclare(gone)
                 self.declared.pop(gone, None)
             self._cell_models[self._cell_id] = names
+        self.redraw_dags()
+
+    def forget(self, name: str) -> None:
+        """Remove a model a cell declared (its cell was deleted, or it is broken); nothing else changes."""
+        if name not in self.declared:
+            raise UnknownModelError(
+                f"no model named '{name}' was declared by a cell in this session."
+                + did_you_mean(name, self.declared),
+                hint="models from files are removed by deleting their file; `%interlace info` lists the models",
+            )
+        self.workspace.undeclare(name)
+        del self.declared[name]
+        for names in self._cell_models.values():
+            names.discard(name)
         self.redraw_dags()
 
     def show_dag(self, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
@@ -258,7 +272,8 @@ class Session:
     def statuses(self) -> dict[str, str]:
         """Each model's status before a run: ``stale`` if the next run would build it, else ``fresh``."""
         plan = self.workspace.plan()
-        return {s.model: {"build": "stale", "skip": "fresh"}.get(s.action, "idle") for s in plan.steps}
+        shown = {"build": "stale", "skip": "fresh", "error": "failed", "blocked": "skipped"}
+        return {s.model: shown.get(s.action, "idle") for s in plan.steps}
 
     # -- errors ----------------------------------------------------------------------------------
     def show_error(self, shell: Any, etype: type, value: BaseException, tb: Any,

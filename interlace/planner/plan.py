@@ -34,7 +34,7 @@ def parse_ttl(ttl: str) -> timedelta:
 @dataclass(frozen=True, slots=True)
 class Step:
     model: str
-    action: str  # build | inline | skip
+    action: str  # build | inline | skip | check | error (cannot be built as declared) | blocked (by an error upstream)
     reason: str
     upstream: tuple[str, ...] = ()  # the build steps this one waits for
     fingerprint: str | None = None
@@ -102,6 +102,11 @@ class Plan:
     def skips(self) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if s.action == "skip")
 
+    @property
+    def errors(self) -> tuple[Step, ...]:
+        """Selected models that cannot run: declared wrongly (error) or behind one that is (blocked)."""
+        return tuple(s for s in self.steps if s.action in ("error", "blocked"))
+
     def step(self, model: str) -> Step:
         return next(s for s in self.steps if s.model == model)
 
@@ -109,9 +114,11 @@ class Plan:
         if not self.steps:
             return "Nothing to do: the selection matched no models."
         width = max(len(s.model) for s in self.steps)
-        lines = [f"{s.model:<{width}}  {s.action:<6}  {s.reason}" for s in self.steps]
-        n, k = len(self.builds), len(self.skips)
-        tail = f"{n} model{'s' if n != 1 else ''} to build" + (f", {k} up to date." if k else ".")
+        action_width = max(6, *(len(s.action) for s in self.steps))
+        lines = [f"{s.model:<{width}}  {s.action:<{action_width}}  {s.reason}" for s in self.steps]
+        n, k, e = len(self.builds), len(self.skips), len(self.errors)
+        tail = (f"{n} model{'s' if n != 1 else ''} to build" + (f", {k} up to date" if k else "")
+                + (f", {e} with errors" if e else "") + ".")
         return "\n".join([*lines, tail])
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,6 +161,12 @@ def plan(
                                       force=force, backfill=backfill)
         elif name in needed:
             decisions[name] = needed[name]
+        else:
+            continue
+        if name in graph.broken:
+            decisions[name] = ("error", f"cannot be built: {graph.broken[name].message}")
+        elif decisions[name][0] == "build" and (blocker := graph.blocked_by(name)) is not None:
+            decisions[name] = ("blocked", f"upstream model '{blocker}' has an error")
     pending = [n for n, (action, _) in decisions.items() if action == "build"]
     while pending:  # in-memory inputs of a build must run in the same run
         name = pending.pop()

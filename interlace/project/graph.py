@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from interlace.errors import CycleError, UnknownModelError, did_you_mean
+from interlace.errors import CycleError, InterlaceError, UnknownModelError, did_you_mean
 from interlace.project.spec import ModelSpec
 
 __all__ = ["Graph", "build_graph"]
@@ -22,6 +22,13 @@ class Graph:
     downstream: Mapping[str, tuple[str, ...]]  # model -> models that read it
     sources: Mapping[str, tuple[str, ...]]  # model -> non-model relations it reads
     order: tuple[str, ...]  # a topological order of all models
+    # models that cannot be built as declared (a name that is neither a model nor a relation):
+    # they stay in the graph, shown as errors, while every other model keeps working
+    broken: Mapping[str, InterlaceError] = field(default_factory=dict)
+
+    def blocked_by(self, name: str) -> str | None:
+        """The first broken model among ``name``'s ancestors (it cannot be built while that is broken)."""
+        return next((a for a in sorted(self.ancestors(name)) if a in self.broken), None)
 
     def ancestors(self, name: str) -> set[str]:
         return _walk(name, self.upstream)
@@ -48,8 +55,12 @@ def build_graph(
     relation_exists: Callable[[str], bool],
     catalogs: Iterable[str] = (),
     waits_for: Mapping[str, tuple[str, ...]] | None = None,
+    tolerate_unknown: bool = False,
 ) -> Graph:
     """Resolve every model's references and order the models; raise on unknown names and cycles.
+
+    With ``tolerate_unknown``, a model reading an unknown name is recorded in ``Graph.broken``
+    (with the error that names it) instead of failing the whole graph.
 
     ``waits_for`` adds edges that are not data dependencies, e.g. the target of a model's
     ``relationships`` check, which must be built before the check runs.
@@ -58,6 +69,7 @@ def build_graph(
     attached = {c.lower() for c in catalogs}
     upstream: dict[str, tuple[str, ...]] = {}
     sources: dict[str, tuple[str, ...]] = {}
+    broken: dict[str, InterlaceError] = {}
     for name, spec in models.items():
         deps: dict[str, None] = {}
         external: dict[str, None] = {}
@@ -68,6 +80,8 @@ def build_graph(
                     deps.setdefault(target, None)
             elif ref.split(".")[0].lower() in attached or relation_exists(ref):
                 external.setdefault(ref, None)
+            elif tolerate_unknown:
+                broken.setdefault(name, _unknown(spec, ref, models))
             else:
                 raise _unknown(spec, ref, models)
         upstream[name] = tuple(deps)
@@ -87,7 +101,7 @@ def build_graph(
             hint="remove one of these dependencies so the models form a chain",
         ) from None
     return Graph(upstream=upstream, downstream={k: tuple(v) for k, v in downstream.items()},
-                 sources=sources, order=order)
+                 sources=sources, order=order, broken=broken)
 
 
 def _resolve(ref: str, by_name: Mapping[str, ModelSpec], default_schema: str, attached: set[str]) -> str | None:
