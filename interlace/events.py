@@ -139,6 +139,7 @@ class ModelFinished(Event):
     columns: list[list[str]] = field(default_factory=list)
     schema_changed: bool = False
     checks: list[dict[str, Any]] = field(default_factory=list)
+    nulled: dict[str, int] = field(default_factory=dict)  # schema_mode='lenient': column -> values made NULL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

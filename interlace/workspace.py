@@ -6,6 +6,7 @@ Every face (CLI, magics, server, runner, docs) calls a Workspace; none does core
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +18,26 @@ from interlace.engine.relation import Relation
 from interlace.engine.results import RunResult
 from interlace.engine.run import Run, RunContext
 from interlace.engine.schema_modes import ColumnChange, compare_columns
-from interlace.errors import ReadOnlyError, StalePlanError, StateError, UnknownRunError
+from interlace.errors import (
+    InterlaceWarning,
+    ReadOnlyError,
+    StalePlanError,
+    StateError,
+    UnknownRunError,
+)
 from interlace.events import EventBus
 from interlace.kinds import is_inlined, is_persisted, materialization_of, strategy_of
 from interlace.lineage.graph import LineageGraph
 from interlace.lineage.project import project_lineage
 from interlace.options import RunOptions, check_window
-from interlace.planner.fingerprint import fingerprints
+from interlace.planner.fingerprint import definitions, fingerprints
 from interlace.planner.inputs import file_stats
 from interlace.planner.plan import Plan, PlanBasis, PlanState, quality_plan
 from interlace.planner.plan import plan as make_plan
 from interlace.project.graph import Graph, build_graph
 from interlace.project.project import Project
 from interlace.project.selectors import select
-from interlace.project.spec import ModelSpec
+from interlace.project.spec import NOT_YET_ACTED_ON, ModelSpec
 from interlace.quality.checks import Check
 from interlace.runs import RunManager, Trigger
 from interlace.state.store import (
@@ -171,7 +178,17 @@ class Workspace:
         made (plan again); with :class:`RunInProgressError` while another run is going (policy
         ``reject``). Model failures do not raise: inspect the result or ``raise_for_status()``.
         """
+        self._warn_not_acted_on(plan)
         return self.runs.run(plan, trigger=trigger)
+
+    def _warn_not_acted_on(self, plan: Plan) -> None:
+        """Keywords validated but not acted on yet: said on every run, not only when first parsed."""
+        for keyword in sorted(NOT_YET_ACTED_ON):
+            names = sorted(s.model for s in plan.builds if getattr(self.models[s.model].config, keyword, None))
+            if names:
+                warnings.warn(
+                    f"{keyword}= on {', '.join(names[:5])}{' and more' if len(names) > 5 else ''} is validated "
+                    "and stored but not acted on by this version of interlace yet", InterlaceWarning, stacklevel=3)
 
     def run(self, selector: str | tuple[str, ...] | RunOptions | None = None, *,
             exclude: str | tuple[str, ...] | None = None, force: bool = False,
@@ -193,13 +210,17 @@ class Workspace:
         chosen = self.select(options.select or None, exclude=options.exclude or None, graph=graph)
         project = self.project
         if options.quality_only:
+            checks = self.checks()
             return quality_plan(self.models, graph, chosen,
-                                is_built=lambda spec: self.engine.key(project.relation(spec)) in relations)
+                                is_built=lambda spec: self.engine.key(project.relation(spec)) in relations,
+                                has_checks=lambda name: bool(checks.get(name)))
         state = PlanState(
             is_built=lambda spec: self.engine.key(project.relation(spec)) in relations,
             last_builds=self.state.last_builds(),
             fingerprints=fingerprints(self.models, graph.upstream, graph.order),
             file_stats=lambda spec: file_stats(self.root, spec),
+            definitions=definitions(self.models),
+            watermarked=self.state.watermarked(),
         )
         return make_plan(self.models, graph, chosen, state=state, force=options.force,
                          backfill=options.since is not None or options.until is not None)
@@ -289,10 +310,12 @@ class Workspace:
         graph = graph or self.graph()
         return Resolved(self.models, graph.upstream, self.project.relation, self.loaded.config.run.default_schema)
 
-    def plan_diff(self, plan: Plan) -> dict[str, SchemaPreview]:
-        """For each model the plan builds: how its columns would change, and which changes break
-        a downstream model that reads the column (found through lineage). Writes no model data."""
-        return schema_previews(plan.builds, self.resolved(), self.engine, self.lineage)
+    def plan_diff(self, plan: Plan, *, edited_only: bool = False) -> dict[str, SchemaPreview]:
+        """For each model the plan builds (``edited_only``: each edited one): how its columns would
+        change, and which changes break a downstream model that reads the column (found through
+        lineage). Writes no model data."""
+        steps = [s for s in plan.builds if not edited_only or s.reason.startswith("edited")]
+        return schema_previews(steps, self.resolved(), self.engine, self.lineage)
 
     # -- lineage -----------------------------------------------------------------------------------
     def lineage(self, *, refresh: bool = False) -> LineageGraph:

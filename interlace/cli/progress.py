@@ -60,6 +60,11 @@ def _badges(checks: list[dict]) -> list[str]:
 
 def print_summary(console: Console, result: RunResult) -> None:
     for model in result.results.values():
+        for column, count in model.nulled.items():
+            console.print(f"\n[yellow]warn[/] {escape(model.model)}: schema_mode='lenient' turned {count:,} "
+                          f"value{'s' if count != 1 else ''} of '{escape(column)}' into NULL (they did not "
+                          "convert to the column's type)", highlight=False)
+    for model in result.results.values():
         for check in model.checks:
             if check.status != "pass" and check.check.severity == "warn":
                 console.print(f"\n[yellow]warn[/] {escape(model.model)}: {escape(check.check.name)} — "

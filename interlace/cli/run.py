@@ -44,7 +44,8 @@ def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> Non
     options = build_options(PlanOptions, values)
     with open_workspace(project_dir, env) as ws:
         the_plan = ws.plan(options.run_options())
-        previews = ws.plan_diff(the_plan) if options.diff else {}
+        # SQLMesh shows destructive changes in every plan: edited models are always previewed
+        previews = ws.plan_diff(the_plan, edited_only=not options.diff)
     if as_json:
         data = the_plan.to_dict()
         if options.diff:
@@ -54,6 +55,8 @@ def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> Non
     console.print(the_plan.explain(), markup=False)
     if options.diff:
         print_previews(previews)
+    elif any(p.changes for p in previews.values()):
+        print_previews({m: p for m, p in previews.items() if p.changes})
 
 
 def print_previews(previews: dict) -> None:

@@ -69,6 +69,7 @@ class BuildContext:
     checks: tuple[Check, ...] = ()  # quality checks run on the new data before it commits
     lineage: tuple[Edge, ...] | None = None  # a Python model's lineage, from its ibis expression
     resolve: Callable[[str], Relation | None] = lambda name: None  # a name in a check -> relation
+    nulled: Mapping[str, int] = field(default_factory=dict)  # lenient casts: column -> values made NULL
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class BuildOutcome:
     duration_ms: float
     checks: tuple[CheckResult, ...] = ()
     lineage: tuple[Edge, ...] | None = None
+    nulled: Mapping[str, int] = field(default_factory=dict)  # schema_mode='lenient': column -> values made NULL
 
 
 def build_model(ctx: BuildContext) -> BuildOutcome:
@@ -229,7 +231,7 @@ def _table(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
         hidden = system_columns(spec)
         table_columns = [(c, t) for c, t in ctx.engine.columns(ctx.relation, ctx.cursor) if c.lower() not in hidden]
         changes = compare_columns(table_columns, source_columns)
-        apply_schema_mode(ctx.cursor, spec, ctx.relation, changes, keeps_history=keeps_history)
+        ctx.nulled = apply_schema_mode(ctx.cursor, spec, ctx.relation, changes, keeps_history=keeps_history)
     stats = strategy.writer()(WriteRequest(ctx.cursor, ctx.relation, sql, spec, exists=exists, params=output.params,
                                            source_columns=source_columns, now=ctx.now))
     if stats.result is not None:
@@ -316,12 +318,13 @@ def _record_success(ctx: BuildContext, stats: WriteStats, clock: float,
     ctx.state.record_model_run(ModelRunRecord(
         run_id=ctx.run_id, model=spec.name, status="success", action=ctx.step.action, reason=ctx.step.reason,
         relation=str(ctx.relation) if is_persisted(spec) else None, fingerprint=ctx.step.fingerprint,
+        definition=ctx.step.definition,
         inputs=[list(i) for i in ctx.step.inputs] if ctx.step.inputs is not None else None,
         started_at=ctx.started_at,
         finished_at=finished, duration_ms=duration_ms, rows_affected=stats.rows, inserted=stats.inserted,
         updated=stats.updated, deleted=stats.deleted,
     ), cursor=ctx.cursor)
-    return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage)
+    return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage, dict(ctx.nulled))
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class ModelResult:
     columns: tuple[tuple[str, str], ...] = ()
     schema_changed: bool = False
     checks: tuple[Any, ...] = ()  # CheckResult values of the quality checks that ran
+    nulled: dict[str, int] = field(default_factory=dict)  # schema_mode='lenient': column -> values made NULL
 
     @property
     def check_counts(self) -> dict[str, int]:
@@ -47,7 +48,7 @@ class ModelResult:
             "duration_ms": self.duration_ms, "skip_reason": self.skip_reason,
             "error": self.error.to_dict() if self.error else None,
             "columns": [list(c) for c in self.columns], "schema_changed": self.schema_changed,
-            "checks": [c.to_dict() for c in self.checks],
+            "checks": [c.to_dict() for c in self.checks], "nulled": dict(self.nulled),
         }
 
 

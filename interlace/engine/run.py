@@ -162,20 +162,21 @@ class Run:
         """Refresh the catalogue, schema history and quality results for the run (one batch each)."""
         self._state.record_quality(self.run_id, [(n, c) for n, r in results.items() for c in r.checks])
         built = [self._models[n] for n, r in results.items() if r.status == "success" and r.action == "build"]
+        steps = {s.model: s for s in self.plan.steps}
         relations = {s.name: self._relation_of(s) for s in built if is_persisted(s)}
         columns = self._engine.columns_of(relations.values())
         entries = [
             CatalogEntry(
                 name=s.name, kind=s.kind, materialize=s.materialize, strategy=s.strategy,
                 relation=str(relations[s.name]) if s.name in relations else None, origin=str(s.origin),
-                config=dataclasses.asdict(s.config), fingerprint=None, description=s.config.description,
+                config=dataclasses.asdict(s.config), fingerprint=steps[s.name].fingerprint,
+                description=s.config.description,
                 tags=s.tags,
                 columns=tuple(columns[relations[s.name]]) if s.name in relations else None,
             )
             for s in built
         ]
         versions = self._state.record_built(entries, run_id=self.run_id)
-        steps = {s.model: s for s in self.plan.steps}
         for name, edges in self._lineage.items():
             self._state.store_lineage(name, steps[name].fingerprint, [
                 (e.column, _model_name(e.source, self._models), e.source_column, e.kind) for e in edges])
@@ -292,7 +293,7 @@ class Run:
             spec.name, "success", step.action, step.reason, relation=str(relation) if persisted else None,
             materialize=spec.materialize, rows=outcome.stats.rows, inserted=outcome.stats.inserted,
             updated=outcome.stats.updated, deleted=outcome.stats.deleted, duration_ms=outcome.duration_ms,
-            checks=outcome.checks,
+            checks=outcome.checks, nulled={c: n for c, n in outcome.nulled.items() if n},
         )
         self._emit_checks(spec.name, outcome.checks)
         if outcome.lineage is not None:

@@ -73,7 +73,9 @@ class InterlaceMagics(Magics):
 
         ws = self.session.workspace
         the_plan = ws.plan(options.run_options())
-        previews = {m: p.to_dict() for m, p in ws.plan_diff(the_plan).items()} if options.diff else None
+        diffs = ws.plan_diff(the_plan, edited_only=not options.diff)
+        shown = diffs if options.diff else {m: p for m, p in diffs.items() if p.changes}
+        previews = {m: p.to_dict() for m, p in shown.items()} if shown or options.diff else None
         display(PlanView.of(the_plan.to_dict(), previews))
 
     @command(DagOptions, "interlace dag")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from interlace.project.dependencies import normalize_sql
 from interlace.project.spec import ModelSpec
 
-__all__ = ["fingerprints", "normalized_definition"]
+__all__ = ["definitions", "fingerprints", "normalized_definition"]
 
 METADATA_ONLY = frozenset({"description", "owner", "tags", "quality_checks", "schedule", "export",
                            "retry_policy", "cache"})
@@ -34,6 +34,11 @@ def _own(spec: ModelSpec) -> str:
     config = {k: v for k, v in dataclasses.asdict(spec.config).items() if k not in METADATA_ONLY}
     payload = json.dumps([spec.kind, spec.name, normalized_definition(spec), config], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def definitions(models: Mapping[str, ModelSpec]) -> dict[str, str]:
+    """Each model's own definition hash (its fingerprint without its upstreams')."""
+    return {name: _own(spec)[:32] for name, spec in models.items()}
 
 
 def fingerprints(models: Mapping[str, ModelSpec], upstream: Mapping[str, tuple[str, ...]],

@@ -39,9 +39,12 @@ class Step:
     upstream: tuple[str, ...] = ()  # the build steps this one waits for
     fingerprint: str | None = None
     inputs: tuple[tuple[str, int, int], ...] | None = None  # (path, size, mtime_ns) seen when planned
+    definition: str | None = None  # the model's own definition hash (recorded with the build)
+    reads: tuple[str, ...] = ()  # the models it reads (through inlined ephemerals), built or not
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "action": self.action, "reason": self.reason, "upstream": list(self.upstream)}
+        return {"model": self.model, "action": self.action, "reason": self.reason, "upstream": list(self.reads),
+                "waits_for": list(self.upstream)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,8 @@ class PlanState:
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     file_stats: Callable[[ModelSpec], tuple[tuple[str, int, int], ...] | None] = lambda spec: None
     now: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    definitions: Mapping[str, str] = field(default_factory=dict)  # each model's own definition hash
+    watermarked: frozenset[str] = frozenset()  # incremental models with a stored watermark
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,21 +184,25 @@ def plan(
         Step(n, decisions[n][0], decisions[n][1],
              tuple(sorted(upstream_through_inlined(n, models, graph.upstream) & builds)) if n in builds else (),
              fingerprint=state.fingerprints.get(n),
-             inputs=state.file_stats(models[n]) if n in builds else None)
+             inputs=state.file_stats(models[n]) if n in builds else None,
+             definition=state.definitions.get(n),
+             reads=tuple(sorted(upstream_through_inlined(n, models, graph.upstream))))
         for n in graph.order if n in decisions
     )
     return Plan(steps=steps, selected=frozenset(selected))
 
 
 def quality_plan(models: Mapping[str, ModelSpec], graph: Graph, selected: set[str], *,
-                 is_built: Callable[[ModelSpec], bool]) -> Plan:
-    """``--quality-only``: check each selected table or view as it is; build nothing."""
+                 is_built: Callable[[ModelSpec], bool], has_checks: Callable[[str], bool] = lambda name: True) -> Plan:
+    """``--quality-only``: check each selected table or view that has checks, as it is; build nothing."""
     steps = []
     for name in graph.order:
         spec = models[name]
         if name not in selected or not is_checkable(spec):
             continue
-        if is_built(spec):
+        if not has_checks(name):
+            steps.append(Step(name, "skip", "no quality checks declared"))
+        elif is_built(spec):
             steps.append(Step(name, "check", "--quality-only: checks on the existing data"))
         else:
             steps.append(Step(name, "skip", f"its {spec.materialize} does not exist yet: nothing to check"))
@@ -219,7 +228,9 @@ def _decide(name: str, spec: ModelSpec, last: LastBuild | None, ups: set[str],
     if last is None:
         return ("build", "no successful build is recorded")
     if last.fingerprint != state.fingerprints.get(name):
-        return ("build", "its definition (or an upstream's) changed since the last build")
+        return ("build", _what_changed(name, last, ups, state))
+    if spec.config.cursor and name not in state.watermarked:
+        return ("build", "its watermark was reset: all input rows are read again")
     rebuilt = sorted(u for u in ups if decisions.get(u, ("",))[0] == "build")
     if rebuilt:
         return ("build", f"upstream '{rebuilt[0]}' is being rebuilt")
@@ -232,6 +243,18 @@ def _decide(name: str, spec: ModelSpec, last: LastBuild | None, ups: set[str],
     if ups:
         return ("skip", "up to date")
     return _decide_source(spec, last, graph, state)
+
+
+def _what_changed(name: str, last: LastBuild, ups: set[str], state: PlanState) -> str:
+    """Why a fingerprint moved: the model was edited, or an upstream was (named)."""
+    if last.definition is not None and last.definition != state.definitions.get(name):
+        return "edited since the last build"
+    edited = sorted(u for u in ups if (b := state.last_builds.get(u)) is not None
+                    and (b.fingerprint != state.fingerprints.get(u) or b.finished_at > last.finished_at))
+    if edited:
+        return f"upstream '{edited[0]}' was edited since the last build"
+    return "edited since the last build" if last.definition is not None or not ups \
+        else "its definition (or an upstream's) changed since the last build"
 
 
 def _decide_source(spec: ModelSpec, last: LastBuild, graph: Graph, state: PlanState) -> tuple[str, str]:

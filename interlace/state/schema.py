@@ -111,4 +111,9 @@ VERSIONS: tuple[str, ...] = (
         computed_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 4: each build's own definition hash (without its upstreams'), so a plan can say whether a model
+    # or one of its upstreams was edited
+    """
+    ALTER TABLE interlace.model_runs ADD COLUMN definition VARCHAR;
+    """,
 )

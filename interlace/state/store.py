@@ -139,6 +139,7 @@ class ModelRunRecord(_Record):
     deleted: int | None = None
     error: str | None = None
     skip_reason: str | None = None
+    definition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ class LastBuild:
     fingerprint: str | None
     inputs: list[Any] | None
     finished_at: datetime
+    definition: str | None = None  # the model's own definition hash (None: built before it was recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,12 +273,13 @@ class StateStore:
         sql = (
             "INSERT INTO interlace.model_runs (run_id, model, status, action, reason, relation, fingerprint, "
             "inputs, started_at, finished_at, duration_ms, rows_affected, inserted, updated, deleted, error, "
-            "skip_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "skip_reason, definition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         params = [record.run_id, record.model, record.status, record.action, record.reason,
                   record.relation, record.fingerprint,
                   json.dumps(record.inputs) if record.inputs is not None else None, record.started_at, record.finished_at, record.duration_ms, record.rows_affected,
-                  record.inserted, record.updated, record.deleted, record.error, record.skip_reason]
+                  record.inserted, record.updated, record.deleted, record.error, record.skip_reason,
+                  record.definition]
         self._execute(sql, params, cursor)
 
     def model_runs(self, *, run_id: str | None = None, model: str | None = None, status: str | None = None,
@@ -291,12 +294,17 @@ class StateStore:
 
     def last_builds(self) -> dict[str, LastBuild]:
         """The latest successful build of every model (read from the crash-safe run records)."""
-        rows = self._fetch(
-            "SELECT model, run_id, fingerprint, inputs, finished_at FROM interlace.model_runs "
-            "WHERE status = 'success' QUALIFY row_number() OVER (PARTITION BY model ORDER BY finished_at DESC) = 1",
+        rows = self._fetch(  # builds only: a --quality-only check of a model is not a build of it
+            "SELECT model, run_id, fingerprint, inputs, finished_at, definition FROM interlace.model_runs "
+            "WHERE status = 'success' AND action = 'build' "
+            "QUALIFY row_number() OVER (PARTITION BY model ORDER BY finished_at DESC) = 1",
             [],
         )
-        return {m: LastBuild(m, r, f, json.loads(i) if i else None, at) for m, r, f, i, at in rows}
+        return {m: LastBuild(m, r, f, json.loads(i) if i else None, at, d) for m, r, f, i, at, d in rows}
+
+    def watermarked(self) -> frozenset[str]:
+        """The incremental models that have a stored watermark."""
+        return frozenset(r[0] for r in self._fetch("SELECT model FROM interlace.cursors", []))
 
     # -- cursors (incremental watermarks) --------------------------------------------------------
     def cursor_value(self, model: str) -> tuple[str, str] | None:

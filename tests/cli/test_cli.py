@@ -198,3 +198,16 @@ def test_python_module_errors_name_the_file(make_project) -> None:
         "Error: models/broken.py:1: importing the file raised ModuleNotFoundError: No module named 'no_such_module_here'"
     )
     assert "Fix: fix the error in the file (it runs when the project is loaded)" in result.stderr
+
+
+def test_plan_shows_breaking_changes_of_edited_models_without_diff(make_project) -> None:
+    root = make_project({"config.yaml": "name: t\n", "models/a.sql": "SELECT 1 AS id, 'x' AS label",
+                         "models/b.sql": "SELECT id, label FROM a"})
+    assert run_cli("run", "-d", str(root)).returncode == 0
+    (root / "models/a.sql").write_text("SELECT 1 AS id")
+    text = run_cli("plan", "-d", str(root)).stdout.splitlines()
+    assert text[:3] == ["a  build   edited since the last build",
+                        "b  build   upstream 'a' was edited since the last build",
+                        "2 models to build."]
+    assert text[3:] == ["", "Schema changes:", "  a:", "    label: no longer produced (was VARCHAR)",
+                        "BREAKING a.label (removed) is read by b"]

@@ -347,6 +347,7 @@ def test_state_records_runs_models_and_schema_history(make_project, open_ws) -> 
     assert history[2].changes == {"created": True}
     catalog = ws.catalog()["m"]
     assert catalog.relation == "main.m" and catalog.materialize == "table"
+    assert catalog.fingerprint == ws.plan("m").step("m").fingerprint  # recorded, not NULL
     assert ws.runs.history()[-1].run_id == first.run_id
 
 

@@ -97,7 +97,10 @@ def test_lenient_turns_unconvertible_values_into_null(make_project, open_ws) -> 
     root = make_project({"models/t.sql": header("lenient") + "SELECT * FROM (VALUES ('1'), ('x')) v(a)"})
     ws = open_ws(root)
     ws.run()
-    assert rebuild(ws, root, header("lenient") + "SELECT 3 AS a").ok
+    result = rebuild(ws, root, header("lenient") + "SELECT 3 AS a")
+    assert result.ok
+    assert result["t"].nulled == {"a": 1}  # 'x' did not convert: reported, not silent
+    assert result["t"].to_dict()["nulled"] == {"a": 1}
     assert ws.columns("t") == [("a", "INTEGER")]
     assert sorted(ws.sql("SELECT a FROM t").fetchall(), key=str) == [(1,), (3,), (None,)]
 

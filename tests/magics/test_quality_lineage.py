@@ -109,5 +109,5 @@ def test_plan_is_a_widget_and_diff_flags_breaking_changes(shell) -> None:
     assert tables[0][0] == ["model", "action", "reason", "schema"]
     assert tables[0][1][3] == "-grp BIGINT; BREAKING grp (removed) read by mart"
     plain = displayed_widgets(run_capturing(lambda: shell.run_line_magic("interlace", "plan")))[0]
-    assert plain.previews is None
+    assert plain.breaking() == [("base", "grp", "removed", ["mart"])]  # edited models: shown without --diff
     assert session(shell).workspace.sql("SELECT count(*) FROM base").fetchone() == (6,)  # plan writes nothing

@@ -45,7 +45,8 @@ def test_logic_edit_rebuilds_the_model_and_its_downstream(make_project, open_ws)
     edit(ws, root, "models/b.sql", "SELECT id * 3 AS id FROM a")
     plan = ws.plan()
     assert {s.model: s.action for s in plan.steps} == {"a": "skip", "b": "build", "c": "build", "other": "skip"}
-    assert plan.step("b").reason == "its definition (or an upstream's) changed since the last build"
+    assert plan.step("b").reason == "edited since the last build"
+    assert plan.step("c").reason == "upstream 'b' was edited since the last build"
     result = ws.run()
     assert built(result) == {"b", "c"}
     assert ws.sql("SELECT max(id) FROM c").fetchone() == (7,)
@@ -135,3 +136,39 @@ def test_shop_rebuild_with_no_change_does_no_sql_work(shop: Path, open_ws) -> No
                        .replace("status\n", "lower(status) AS status\n")})
     ws.reload()
     assert built(ws.run()) == {"stg_orders", "orders", "customers", "daily_revenue", "customer_segments"}
+
+
+def test_plan_names_the_upstream_that_was_edited_even_after_it_was_rebuilt(make_project, open_ws) -> None:
+    root = make_project(CHAIN)
+    ws = open_ws(root)
+    ws.run()
+    edit(ws, root, "models/b.sql", "SELECT id * 3 AS id FROM a")
+    ws.run("b")  # b rebuilt on its own: c is now behind it
+    assert ws.plan().step("c").reason == "upstream 'b' was edited since the last build"
+    assert ws.plan().to_dict()["steps"][0]["upstream"] == []  # a reads nothing
+    assert next(s for s in ws.plan().to_dict()["steps"] if s["model"] == "c")["upstream"] == ["b"]
+
+
+def test_quality_only_leaves_change_detection_alone(make_project, open_ws) -> None:
+    files = dict(CHAIN)
+    files["models/b.sql"] = '-- @model(quality_checks=[{"not_null": "id"}])\n' + CHAIN["models/b.sql"]
+    root = make_project(files)
+    ws = open_ws(root)
+    ws.run()
+    checked = ws.run(quality_only=True)
+    assert {m: r.action for m, r in checked.results.items()} == {"b": "check"}
+    assert checked.summary().endswith("1 succeeded, 0 failed, 0 skipped, 3 up to date")
+    assert [s.action for s in ws.plan().steps] == ["skip"] * 4
+
+
+def test_a_reset_watermark_rebuilds_the_model(make_project, open_ws) -> None:
+    root = make_project({
+        "models/raw.sql": "SELECT range AS id, TIMESTAMP '2026-01-01' + INTERVAL (range) HOUR AS at FROM range(3)",
+        "models/inc.sql": '-- @model(strategy="append", cursor="at")\nSELECT * FROM raw',
+    })
+    ws = open_ws(root)
+    ws.run()
+    assert ws.plan("inc").step("inc").action == "skip"
+    assert ws.reset_cursor("inc")
+    step = ws.plan("inc").step("inc")
+    assert (step.action, step.reason) == ("build", "its watermark was reset: all input rows are read again")

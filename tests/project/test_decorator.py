@@ -131,3 +131,13 @@ def test_keywords_not_yet_acted_on_warn() -> None:
         @model(export={"format": "csv", "path": "out.csv"})
         def m(a):
             return a
+
+
+def test_keywords_not_acted_on_are_warned_on_every_run(make_project, open_ws) -> None:
+    root = make_project({"models/m.sql": '-- @model(retry_policy={"max_attempts": 3})\nSELECT 1 AS x'})
+    with pytest.warns(InterlaceWarning, match="retry_policy is validated"):
+        ws = open_ws(root)
+        ws.models  # noqa: B018 - discovery parses the header
+    for _ in range(2):
+        with pytest.warns(InterlaceWarning, match=r"^retry_policy= on m is validated and stored but not acted on"):
+            ws.run(force=True)

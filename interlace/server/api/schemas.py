@@ -219,9 +219,10 @@ class RunDetail(RunOut):
 
 class StepOut(_Out):
     model: str
-    action: str
+    action: str = Field(description="build | skip | inline | check | error | blocked")
     reason: str
-    upstream: list[str]
+    upstream: list[str] = Field(description="the models it reads")
+    waits_for: list[str] = Field(default_factory=list, description="the models built in the same run before it")
 
 
 class ColumnChangeOut(BaseModel):
