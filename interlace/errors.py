@@ -49,6 +49,7 @@ __all__ = [
     "ModelDefinitionError",
     "ModelParseError",
     "ProjectError",
+    "RunCancelled",
     "SchemaChangeError",
     "ReadOnlyError",
     "RunInProgressError",
@@ -64,6 +65,13 @@ __all__ = [
 
 class InterlaceWarning(UserWarning):
     """Something works, but probably not as the user intended."""
+
+
+class RunCancelled(KeyboardInterrupt):
+    """A run was cancelled by an interrupt (Ctrl-C, a kernel interrupt) and rolled back.
+
+    A ``KeyboardInterrupt``, so "run all" stops there; the notebook shows it as one line.
+    """
 
 
 class InterlaceError(Exception):
@@ -88,6 +96,7 @@ class InterlaceError(Exception):
         self.hint = hint
         self.sql = sql
         self.details = details
+        self.displayed = False  # already shown to the user (a notebook widget): say it once
 
     def __str__(self) -> str:
         where = ""

@@ -38,6 +38,7 @@ __all__ = [
     "ModelSkipped",
     "ModelStarted",
     "RunCancelled",
+    "RunCancelling",
     "RunFailed",
     "RunFinished",
     "RunStarted",
@@ -103,6 +104,18 @@ class RunFailed(RunFinished):
 class RunCancelled(RunFinished):
     type: ClassVar[str] = "run.cancelled"
     status: str = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunCancelling(Event):
+    """Cancel was asked for (Ctrl-C, API); the run waits for the models still running to stop."""
+
+    type: ClassVar[str] = "run.cancelling"
+    waiting_for: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        waiting = f"waiting for model{'s' if len(self.waiting_for) != 1 else ''} " + ", ".join(self.waiting_for)
+        return f"cancelling… ({waiting}; press Ctrl-C again to abandon)" if self.waiting_for else "cancelling…"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,7 +198,7 @@ class StreamPublished(Event):
 
 
 EVENTS: dict[str, type[Event]] = {cls.type: cls for cls in (
-    RunStarted, RunFinished, RunFailed, RunCancelled, ModelQueued, ModelStarted, ModelFinished,
+    RunStarted, RunFinished, RunFailed, RunCancelled, RunCancelling, ModelQueued, ModelStarted, ModelFinished,
     ModelFailed, ModelSkipped, CheckFinished, ScheduleFired, StreamPublished)}
 EVENT_TYPES = frozenset(EVENTS)
 

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from interlace.engine.results import RunResult
-from interlace.events import Event, ModelFinished, RunView, fold
+from interlace.events import Event, ModelFinished, RunCancelling, RunView, fold
 
 SYMBOLS = {"success": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[yellow]-[/]", "cancelled": "[yellow]■[/]"}
 
@@ -19,6 +19,9 @@ class Progress:
         self.view = RunView()
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, RunCancelling):
+            self.console.print(f"[yellow]{escape(event.describe())}[/]", highlight=False)
+            return
         before, self.view = self.view, fold(self.view, event)
         if event.type == "run.started":
             total = self.view.total

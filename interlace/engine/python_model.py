@@ -29,7 +29,7 @@ def call_python_model(ctx: BuildContext, cursor_filter: CursorFilter | None) -> 
         raise ExecutionError(
             f"the Python model raised {type(exc).__name__}: {exc}",
             model=spec.name, origin=str(spec.origin), details=user_traceback(exc),
-            hint="fix the error in the model function (the traceback above shows your code only)",
+            hint="fix the error in the model function (the traceback shows only your code's frames)",
         ) from exc
     try:
         return to_output(result, backend=backend)

@@ -41,6 +41,7 @@ from interlace.events import (
     ModelSkipped,
     ModelStarted,
     RunCancelled,
+    RunCancelling,
     RunFailed,
     RunFinished,
     RunStarted,
@@ -195,7 +196,9 @@ class Run:
         for name in steps:
             self._bus.emit(ModelQueued(run_id=self.run_id, model=name))
         running: dict[Future[ModelResult], str] = {}
-        with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="interlace") as pool:
+        pool = ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="interlace")
+        abandoned = False
+        try:
             def submit(step: Step) -> None:
                 running[pool.submit(self._build, step)] = step.model
 
@@ -205,7 +208,15 @@ class Run:
                 try:
                     done, _ = wait(list(running), timeout=_POLL_S, return_when=FIRST_COMPLETED)
                 except KeyboardInterrupt:
+                    if self.cancelled:  # a second Ctrl-C: stop waiting for the models still running
+                        abandoned = True
+                        for name in running.values():
+                            results[name] = self._finish_unstarted(
+                                steps[name], "cancelled", "abandoned",
+                                reason="abandoned while cancelling (its transaction rolls back when it stops)")
+                        return
                     self.cancel()  # Ctrl-C: stop, then keep collecting what the workers report
+                    self._bus.emit(RunCancelling(run_id=self.run_id, waiting_for=tuple(sorted(running.values()))))
                     continue
                 if self.cancelled:
                     self._interrupt()  # a statement that started after cancel() is stopped too
@@ -220,6 +231,9 @@ class Run:
                                 submit(steps[child])
                     elif result.status == "failed":
                         self._skip_downstream(name, steps, downstream, results)
+        finally:
+            # abandoned: the workers still running see the cancel and roll back on their own
+            pool.shutdown(wait=not abandoned, cancel_futures=True)
 
     def _result_of(self, future: Future[ModelResult], step: Step) -> ModelResult:
         """The worker's result; a bug that escaped it fails that model, never the whole run."""

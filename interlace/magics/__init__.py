@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interlace.errors import InterlaceError
+from interlace.errors import InterlaceError, RunCancelled
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 
@@ -27,7 +27,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(InterlaceMagics(ipython, session))
     ipython.events.register("pre_run_cell", session.pre_run_cell)
     ipython.events.register("post_run_cell", session.post_run_cell)
-    ipython.set_custom_exc((InterlaceError,), session.show_error)
+    ipython.set_custom_exc((InterlaceError, RunCancelled), session.show_error)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -21,7 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interlace.errors import InterlaceError, StateError, UnknownModelError, did_you_mean
+from interlace.errors import (
+    InterlaceError,
+    RunCancelled,
+    StateError,
+    UnknownModelError,
+    did_you_mean,
+)
 from interlace.kinds import is_persisted
 from interlace.project.decorators import collecting
 from interlace.project.spec import ModelSpec, Origin
@@ -221,9 +227,12 @@ class Session:
             widget = RunProgress.waiting([s.model for s in plan.builds])
             handle = display(widget, display_id=True)
             unsubscribe = widget.follow(workspace.events)
+        say_cancelling = workspace.events.subscribe(lambda e: print(e.describe(), flush=True),  # type: ignore[attr-defined]
+                                                    types=["run.cancelling"])
         try:
             result = workspace.apply(plan, trigger="notebook")  # an interrupt inside cancels and rolls back
         finally:
+            say_cancelling()
             if unsubscribe is not None:
                 unsubscribe()
         if widget is not None:
@@ -231,8 +240,8 @@ class Session:
             if handle is not None:
                 handle.update(widget)  # refresh the text/HTML fallback kept in the saved notebook
         if result.status == "cancelled":
-            raise KeyboardInterrupt(f"run {result.run_id} cancelled: the models it was building were "
-                                    "rolled back and it is recorded as cancelled")
+            raise RunCancelled(f"run {result.run_id} cancelled: the models it was building were "
+                               "rolled back and it is recorded as cancelled")
         return result
 
     def build(self, specs: Sequence[ModelSpec]) -> RunResult:
@@ -245,6 +254,10 @@ class Session:
         result = self.execute(RunOptions(select=tuple(f"+{s.name}" for s in specs)), progress=False)
         for spec in specs:
             display(self.result_widget(spec, result))
+        shown = {s.name for s in specs}
+        for name, outcome in result.results.items():  # in a widget above: the cell fails, saying so once
+            if outcome.error is not None and name in shown:
+                outcome.error.displayed = True
         return result.raise_for_status()
 
     def result_widget(self, spec: ModelSpec, result: RunResult) -> Any:
@@ -280,7 +293,16 @@ class Session:
                    tb_offset: int | None = None) -> list[str]:
         """IPython custom exception handler: an ``InterlaceError`` as its message, no traceback."""
         self.last_error = value
-        stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}", "(%interlace --traceback shows the traceback)"]
+        if isinstance(value, RunCancelled):  # one line, not a traceback through interlace's code
+            stb = [f"\x1b[0;33mRun cancelled\x1b[0m: {value}"]
+            shell._showtraceback(KeyboardInterrupt, value, stb)
+            return stb
+        if getattr(value, "displayed", False):
+            where = f"model '{value.model}' " if getattr(value, "model", None) else ""  # type: ignore[attr-defined]
+            stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {where}failed; its error is shown above "
+                   "(%interlace --traceback shows the traceback)"]
+        else:
+            stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}", "(%interlace --traceback shows the traceback)"]
         shell._showtraceback(etype, value, stb)  # ipykernel sends it as the cell's error output
         return stb
 

@@ -62,6 +62,8 @@ class ModelResult(FallbackWidget):
         lines = [str(error.get("message") or "")]
         if error.get("origin"):
             lines.append(f"in {error['origin']}")
+        if error.get("details"):  # e.g. the user's frames of a Python model's traceback
+            lines.append(str(error["details"]))
         if error.get("hint"):
             lines.append(f"Fix: {error['hint']}")
         return [ln for ln in lines if ln] if error else []
