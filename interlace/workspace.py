@@ -107,7 +107,7 @@ class Workspace:
     def project(self) -> Project:
         """The project's models, discovered on first use (``reload()`` to read the files again)."""
         if self._project is None:
-            self._project = Project.discover(self.root, self.loaded)
+            self._project = Project.discover(self.root, self.loaded, tolerant=True)
             for spec in self._declared.values():  # cells declared them: they outlive a reload()
                 self._project.declare(spec)
         return self._project
@@ -128,7 +128,7 @@ class Workspace:
             self.models, default_schema=self.loaded.config.run.default_schema,
             relation_exists=lambda ref: self.engine.reference_exists(ref, relations),
             catalogs=self.engine.catalogs,
-            tolerate_unknown=True,
+            tolerate_unknown=True, broken=self.project.broken,
             waits_for={name: tuple(t for c in checks for t in c.waits_for)
                        for name, checks in self.checks().items()},
         )

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         cli.main(args=argv, prog_name="interlace", standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         err_console.print("Aborted.")
         sys.exit(130)
     except click.ClickException as exc:

@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Any
 
+from rich.markup import escape
+
 from interlace.cli.main import cli, console, open_workspace
 from interlace.cli.params import build_options, json_flag, options_from, workspace_flags
 from interlace.cli.progress import Progress, print_summary
@@ -46,6 +48,7 @@ def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> Non
         the_plan = ws.plan(options.run_options())
         # SQLMesh shows destructive changes in every plan: edited models are always previewed
         previews = ws.plan_diff(the_plan, edited_only=not options.diff)
+        problems = {s.model: ws.graph().broken.get(s.model) for s in the_plan.errors if s.action == "error"}
     if as_json:
         data = the_plan.to_dict()
         if options.diff:
@@ -57,6 +60,11 @@ def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> Non
         print_previews(previews)
     elif any(p.changes for p in previews.values()):
         print_previews({m: p for m, p in previews.items() if p.changes})
+    for error in problems.values():  # models that cannot be built: the plan fails, saying why
+        if error is not None:
+            console.print(f"\n[red]✗[/] {escape(str(error))}", highlight=False)
+    if problems:
+        sys.exit(1)
 
 
 def print_previews(previews: dict) -> None:

@@ -169,7 +169,7 @@ def plan(
         else:
             continue
         if name in graph.broken:
-            decisions[name] = ("error", f"cannot be built: {graph.broken[name].message}")
+            decisions[name] = ("error", f"cannot be built: {str(graph.broken[name]).splitlines()[0]}")
         elif decisions[name][0] == "build" and (blocker := graph.blocked_by(name)) is not None:
             decisions[name] = ("blocked", f"upstream model '{blocker}' has an error")
     pending = [n for n, (action, _) in decisions.items() if action == "build"]

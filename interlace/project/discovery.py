@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from interlace.errors import ModelDefinitionError, ModelParseError
+from interlace.errors import ModelDefinitionError, ModelParseError, ProjectError
 from interlace.project.decorators import collecting
 from interlace.project.parse_cache import ParseCache
 from interlace.project.spec import ModelSpec, Origin
@@ -33,31 +33,46 @@ def model_files(root: Path, paths: list[str]) -> Iterator[Path]:
                 yield path
 
 
-def discover_models(root: Path, paths: list[str]) -> list[ModelSpec]:
-    """Every model declared in the project's model files (duplicates are the caller's concern)."""
+def discover_models(root: Path, paths: list[str],
+                    broken: dict[str, ProjectError] | None = None) -> list[ModelSpec]:
+    """Every model declared in the project's model files (duplicates are the caller's concern).
+
+    With ``broken``, a file that fails to load is recorded there (by its project-relative path)
+    and discovery goes on with the other files; without it, the first such error is raised.
+    """
     specs: list[ModelSpec] = []
     cache = ParseCache(root)
     seen: set[str] = set()
     for path in model_files(root, paths):
         rel = path.relative_to(root).as_posix()
-        if path.suffix == ".sql":
-            seen.add(rel)
-            content = path.read_bytes()
-            digest = cache.digest(content)
-            parsed = cache.get(rel, digest)
-            if parsed is None:
-                parsed = parse_sql_models(content.decode(), path=rel, stem=path.stem)
-                cache.put(rel, digest, parsed)
-            specs.extend(parsed)
-        elif path.suffix == ".ipynb":
-            # nbformat is imported only when a notebook exists
-            from interlace.project.notebooks import load_notebook
-
-            specs.extend(load_notebook(path, display=rel))
-        else:
-            specs.extend(load_python_file(path, display=rel))
+        if broken is None:
+            specs.extend(_load(path, rel, cache, seen))
+            continue
+        try:
+            specs.extend(_load(path, rel, cache, seen))
+        except ProjectError as exc:
+            broken[rel] = exc
     cache.save(keep=seen)
     return specs
+
+
+def _load(path: Path, rel: str, cache: ParseCache, seen: set[str]) -> list[ModelSpec]:
+    """The models of one file."""
+    if path.suffix == ".sql":
+        seen.add(rel)
+        content = path.read_bytes()
+        digest = cache.digest(content)
+        parsed = cache.get(rel, digest)
+        if parsed is None:
+            parsed = parse_sql_models(content.decode(), path=rel, stem=path.stem)
+            cache.put(rel, digest, parsed)
+        return list(parsed)
+    if path.suffix == ".ipynb":
+        # nbformat is imported only when a notebook exists
+        from interlace.project.notebooks import load_notebook
+
+        return load_notebook(path, display=rel)
+    return load_python_file(path, display=rel)
 
 
 def load_python_file(path: Path, *, display: str) -> list[ModelSpec]:

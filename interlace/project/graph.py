@@ -56,6 +56,7 @@ def build_graph(
     catalogs: Iterable[str] = (),
     waits_for: Mapping[str, tuple[str, ...]] | None = None,
     tolerate_unknown: bool = False,
+    broken: Mapping[str, InterlaceError] | None = None,
 ) -> Graph:
     """Resolve every model's references and order the models; raise on unknown names and cycles.
 
@@ -69,7 +70,7 @@ def build_graph(
     attached = {c.lower() for c in catalogs}
     upstream: dict[str, tuple[str, ...]] = {}
     sources: dict[str, tuple[str, ...]] = {}
-    broken: dict[str, InterlaceError] = {}
+    problems: dict[str, InterlaceError] = dict(broken or {})  # known broken (files that do not load)
     for name, spec in models.items():
         deps: dict[str, None] = {}
         external: dict[str, None] = {}
@@ -81,7 +82,7 @@ def build_graph(
             elif ref.split(".")[0].lower() in attached or relation_exists(ref):
                 external.setdefault(ref, None)
             elif tolerate_unknown:
-                broken.setdefault(name, _unknown(spec, ref, models))
+                problems.setdefault(name, _unknown(spec, ref, models))
             else:
                 raise _unknown(spec, ref, models)
         upstream[name] = tuple(deps)
@@ -101,7 +102,7 @@ def build_graph(
             hint="remove one of these dependencies so the models form a chain",
         ) from None
     return Graph(upstream=upstream, downstream={k: tuple(v) for k, v in downstream.items()},
-                 sources=sources, order=order, broken=broken)
+                 sources=sources, order=order, broken=problems)
 
 
 def _resolve(ref: str, by_name: Mapping[str, ModelSpec], default_schema: str, attached: set[str]) -> str | None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from interlace.config import LoadedConfig
 from interlace.engine.relation import Relation
-from interlace.errors import ConfigError, DuplicateModelError, UnknownModelError, did_you_mean
+from interlace.errors import (
+    ConfigError,
+    DuplicateModelError,
+    ProjectError,
+    UnknownModelError,
+    did_you_mean,
+)
 from interlace.kinds import is_persisted
+from interlace.origin import Origin
 from interlace.project.discovery import discover_models
-from interlace.project.spec import ModelSpec
+from interlace.project.spec import ModelSpec, make_spec
 from interlace.quality.checks import Check, CheckDefinitionError, parse_checks
 
 __all__ = ["Project"]
@@ -22,14 +30,32 @@ class Project:
     root: Path
     config: LoadedConfig
     models: dict[str, ModelSpec] = field(default_factory=dict)
+    # models that cannot be built as declared, with why: a file that does not load stands in
+    # the project as a model named after the file, so plan, DAG and API show it as an error
+    broken: dict[str, ProjectError] = field(default_factory=dict)
 
     @classmethod
-    def discover(cls, root: Path, config: LoadedConfig) -> Project:
+    def discover(cls, root: Path, config: LoadedConfig, *, tolerant: bool = False) -> Project:
+        """The project's models. ``tolerant``: a file that fails to load makes its model an error
+        (``broken``) instead of failing the whole project (long-lived owners: server, notebook)."""
         project = cls(root=root, config=config)
-        for spec in discover_models(root, config.config.models_paths):
+        failed: dict[str, ProjectError] | None = {} if tolerant else None
+        for spec in discover_models(root, config.config.models_paths, failed):
             project.add(spec)
+        for rel, error in (failed or {}).items():
+            project._add_broken_file(rel, error)
         project.configured_checks()  # validate config.yaml's quality: section against the models
         return project
+
+    def _add_broken_file(self, rel: str, error: ProjectError) -> None:
+        stem = Path(rel).stem
+        name = stem if stem.isidentifier() and stem not in self.models else f"_{abs(hash(rel)):x}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spec = make_spec(kind="sql", origin=Origin(rel), keywords={}, default_name=name,
+                             declared_by="a file that does not load", sql="SELECT NULL", source="")
+        self.models[name] = spec
+        self.broken[name] = error
 
     def configured_checks(self) -> dict[str, tuple[Check, ...]]:
         """Checks from config.yaml's ``quality:`` section, by model ('*' for every table and view)."""

@@ -189,15 +189,18 @@ def test_ctrl_c_cancels_and_rolls_back(make_project) -> None:
 
 def test_python_module_errors_name_the_file(make_project) -> None:
     root = make_project({"models/broken.py": "from interlace import model\n\n@model\ndef x(:\n    pass\n"})
-    result = run_cli("plan", "-d", str(root))
-    assert result.returncode == 2
-    assert result.stderr.startswith("Error: models/broken.py:4: Python syntax error: invalid syntax")
+    result = run_cli("plan", "-d", str(root))  # the broken file is its model's error; plan fails on it
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        "broken  error   cannot be built: models/broken.py:4: Python syntax error: invalid syntax")
+    assert "✗ models/broken.py:4: Python syntax error: invalid syntax\n  def x(:\nFix: fix the syntax at that line" \
+        in result.stdout
     write_files(root, {"models/broken.py": "import no_such_module_here\n"})
     result = run_cli("plan", "-d", str(root))
-    assert result.stderr.startswith(
-        "Error: models/broken.py:1: importing the file raised ModuleNotFoundError: No module named 'no_such_module_here'"
-    )
-    assert "Fix: fix the error in the file (it runs when the project is loaded)" in result.stderr
+    assert result.returncode == 1
+    assert ("✗ models/broken.py:1: importing the file raised ModuleNotFoundError: No module named "
+            "'no_such_module_here'") in result.stdout
+    assert "Fix: fix the error in the file (it runs when the project is loaded)" in result.stdout
 
 
 def test_plan_shows_breaking_changes_of_edited_models_without_diff(make_project) -> None:

@@ -128,12 +128,16 @@ def test_other_cell_magics_must_be_tagged_skip(tmp_path: Path) -> None:
 
 def test_a_broken_notebook_file_is_named(make_project, open_ws) -> None:
     root = make_project({"models/broken.ipynb": "{not json"})
-    ws = open_ws(root)
-    with pytest.raises(ModelDefinitionError) as err:
-        ws.models  # noqa: B018 - discovery happens here
-    assert str(err.value).startswith("models/broken.ipynb: the notebook cannot be read: ")
-    assert str(err.value).endswith(
+    ws = open_ws(root)  # the file is an error of its own model; the project still loads
+    err = ws.project.broken["broken"]
+    assert isinstance(err, ModelDefinitionError)
+    assert str(err).startswith("models/broken.ipynb: the notebook cannot be read: ")
+    assert str(err).endswith(
         "Fix: open and save it in Jupyter to repair it, or move it out of the models directory")
+    step = ws.plan().step("broken")
+    assert step.action == "error" and step.reason.startswith("cannot be built: the notebook cannot be read: ")
+    result = ws.run()
+    assert result["broken"].status == "failed" and result["broken"].error is err
 
 
 def test_a_notebook_model_and_a_file_model_with_one_name_name_both(make_project, open_ws) -> None:
