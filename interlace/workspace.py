@@ -486,9 +486,10 @@ class Workspace:
         """Recorded notebook runs, newest first."""
         return self.state.notebook_runs(notebook=notebook, limit=limit)
 
-    def schedules(self) -> dict[str, ScheduleDef]:
-        """The project's schedules (models' ``schedule=`` and config's ``schedules:``); a bad one raises."""
-        return project_schedules(self.root, self.loaded, self.models)
+    def schedules(self, *, errors: dict[str, str] | None = None) -> dict[str, ScheduleDef]:
+        """The project's schedules (models' ``schedule=`` and config's ``schedules:``); a bad one
+        raises, or with ``errors`` is left out and its message stored there."""
+        return project_schedules(self.root, self.loaded, self.models, errors=errors)
 
     def schedule_records(self) -> dict[str, ScheduleRecord]:
         """What state holds of each schedule a scheduler has loaded (next / last fire, last status)."""
