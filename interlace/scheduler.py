@@ -116,6 +116,7 @@ class Scheduler:
             for definition in defs.values():
                 self._call(lambda ws, d=definition: self._sync(ws, d, now))
             self._defs, self.errors = defs, errors
+            self._call(self._interrupted)
             for name, message in errors.items():
                 log.error("schedule %s is not loaded: %s", name, message)
             return dict(defs)
@@ -127,6 +128,16 @@ class Scheduler:
         if record is None or record.spec != spec or record.next_fire_at is None:
             ws.state.upsert_schedule(definition.name, kind=definition.kind, spec=spec,
                                      next_fire_at=definition.timing.next_after(now), now=now)
+
+    def _interrupted(self, ws: Workspace) -> None:
+        """Fires a scheduler left unfinished when its process ended: recorded ``interrupted`` (their
+        tick stays claimed, so it is neither lost from the record nor run again)."""
+        mine = {(name, a.scheduled_at) for name, a in self._active.items()}
+        for fire in ws.state.unfinished_fires():
+            if (fire.schedule, fire.scheduled_at) in mine or (fire.run_id and ws.runs.is_active(fire.run_id)):
+                continue
+            ws.state.record_fire(fire.schedule, fire.scheduled_at, status="interrupted", finished=True,
+                                 error="the scheduler stopped before this fire finished")
 
     @property
     def definitions(self) -> dict[str, ScheduleDef]:
@@ -278,9 +289,17 @@ class Scheduler:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop ticking; let the fires in progress finish for up to ``timeout`` seconds, then cancel
+        the model runs still going. Every fire ends recorded with its outcome."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.wait_idle(timeout)
+        with self._mutex:
+            late = [a.handle for a in self._active.values() if a.handle is not None]
+        for handle in late:
+            handle.cancel()
+            handle._done.wait(timeout)
         self._notebooks.shutdown(wait=True, cancel_futures=True)
         with self._mutex:
             self._reap()

@@ -116,8 +116,6 @@ def scheduler_command(project_dir: str, env: str | None) -> None:
     stop = threading.Event()
     with open_workspace(project_dir, env) as ws:
         scheduler = Scheduler(ws, notebook_runner=notebook_runner()).start()
-        for name, message in scheduler.errors.items():
-            err_console.print(f"[red]schedule {name} is not loaded:[/] {message}", highlight=False)
         console.print(f"interlace scheduler for {ws.loaded.config.name or ws.root.name} ({ws.env}): "
                       f"{len(scheduler.definitions)} schedules", markup=False)
         sys.stdout.flush()

@@ -199,7 +199,8 @@ class SchedulingState:
     def unfinished_fires(self) -> list[FireRecord]:
         """Ticks claimed but never finished (the scheduler stopped while they ran)."""
         return [FireRecord.from_row(r) for r in self._dicts(
-            "SELECT * FROM interlace.schedule_fires WHERE status = 'started' ORDER BY scheduled_at", [])]
+            "SELECT * FROM interlace.schedule_fires WHERE status IN ('started', 'running') ORDER BY scheduled_at",
+            [])]
 
 
 def _alive(pid: int | None) -> bool:
