@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from interlace.errors import InterlaceError, UnknownScheduleError, did_you_mean
@@ -114,7 +115,7 @@ class Scheduler:
             errors: dict[str, str] = {}
             defs = self._call(lambda ws: project_schedules(ws.root, ws.loaded, ws.reload().models, errors=errors))
             for definition in defs.values():
-                self._call(lambda ws, d=definition: self._sync(ws, d, now))
+                self._call(partial(self._sync, definition=definition, now=now))
             self._defs, self.errors = defs, errors
             self._call(self._interrupted)
             for name, message in errors.items():
@@ -122,7 +123,7 @@ class Scheduler:
             return dict(defs)
 
     @staticmethod
-    def _sync(ws: Workspace, definition: ScheduleDef, now: datetime) -> None:
+    def _sync(ws: Workspace, *, definition: ScheduleDef, now: datetime) -> None:
         record = ws.state.schedule(definition.name)
         spec = definition.to_dict()
         if record is None or record.spec != spec or record.next_fire_at is None:

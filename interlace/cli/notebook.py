@@ -46,7 +46,7 @@ def run(path: str, parameters: tuple[tuple[str, str], ...], output: str | None, 
     if as_json:
         print(json.dumps(record.to_dict(), indent=2, default=str))
     elif record.status == "success":
-        console.print(f"notebook {record.notebook} succeeded in {record.duration_ms / 1000:.1f}s "
+        console.print(f"notebook {record.notebook} succeeded in {(record.duration_ms or 0) / 1000:.1f}s "
                       f"(run {record.run_id})", markup=False)
         console.print(f"  executed notebook: {record.output_path}", markup=False)
         if record.models:

@@ -85,7 +85,7 @@ def schedules(svc: ServiceDep) -> ScheduleList:
                                        "last_finished_at")}))
         return ScheduleList(schedules=out, errors=errors)
 
-    return svc.call(read)  # type: ignore[no-any-return]
+    return svc.call(read)
 
 
 @router.get("/scheduler/status", response_model=SchedulerStatus,
