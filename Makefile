@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	@# the kernel `interlace notebook run` executes notebooks in (this virtualenv's Python)
+	$(PY) -m ipykernel install --sys-prefix --name interlace --display-name "interlace (.venv)"
 	touch $(STAMP)
 
 demo: $(STAMP)

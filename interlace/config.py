@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from interlace.errors import ConfigError
 
 __all__ = [
     "AttachConfig", "AuthConfig", "Config", "ConnectionConfig", "CorsConfig", "LoadedConfig", "RateLimitConfig",
-    "RunConfig", "ServiceConfig", "ServiceKeyConfig", "load_config",
+    "RunConfig", "ScheduleConfig", "SchedulerConfig", "ServiceConfig", "ServiceKeyConfig", "load_config",
 ]
 
 DEFAULT_ENV = "dev"
@@ -121,6 +121,50 @@ class QualityConfig(_Strict):
     models: dict[str, list[Any]] = Field(default_factory=dict)
 
 
+class SchedulerConfig(_Strict):
+    """``scheduler:``: how `interlace serve` / `interlace scheduler` fire schedules."""
+
+    enabled: bool = True
+    # a tick missed while no scheduler ran is run once on start if it is at most this late
+    misfire_grace: str = "5m"
+    poll_interval: float = Field(default=1.0, gt=0, le=60)  # seconds between scheduler ticks
+
+    @field_validator("misfire_grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        from interlace.schedules import parse_duration
+
+        parse_duration(value)
+        return value
+
+
+class ScheduleConfig(_Strict):
+    """One entry of ``schedules:``: a notebook (with parameters) or a selector of models, and when."""
+
+    notebook: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    timeout: float | None = Field(default=None, gt=0)  # seconds for the whole notebook
+    selector: str | list[str] | None = None
+    cron: str | None = None
+    every: str | int | float | None = None
+    timezone: str | None = None
+    misfire_grace: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ScheduleConfig:
+        if (self.notebook is None) == (self.selector is None):
+            raise ValueError("give exactly one of 'notebook' (a .ipynb path) or 'selector' (models to run)")
+        if self.selector is not None and (self.parameters or self.timeout is not None):
+            raise ValueError("'parameters' and 'timeout' apply to a 'notebook' schedule only")
+        from interlace.schedules import parse_duration, timing_of
+
+        timing_of({k: v for k, v in (("cron", self.cron), ("every", self.every), ("timezone", self.timezone))
+                   if v is not None})
+        if self.misfire_grace is not None:
+            parse_duration(self.misfire_grace)
+        return self
+
+
 class Config(_Strict):
     name: str | None = None
     connections: dict[str, ConnectionConfig] = Field(
@@ -131,6 +175,8 @@ class Config(_Strict):
     quality: QualityConfig = Field(default_factory=QualityConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +301,8 @@ def _describe(err: Any) -> str:
         parent = _model_at(loc[:-1])
         valid = ", ".join(parent.model_fields) if parent else ""
         return f"unknown key '{key}'" + (f" (valid keys here: {valid})" if valid else "")
-    return f"key '{key}': {err['msg']} (got {err.get('input')!r})"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"key '{key}': {message} (got {err.get('input')!r})"
 
 
 def _model_at(path: list[str]) -> type[BaseModel] | None:

@@ -10,6 +10,8 @@
     │   ├── DuplicateModelError         two models with one name
     │   ├── CycleError                  models that depend on each other
     │   ├── InvalidOptionError          a bad command option (--since after --until, ...)
+    │   ├── NotebookError               a notebook to run: its path, parameters or kernel
+    │   ├── UnknownScheduleError        a schedule name that no schedule has
     │   └── StalePlanError              a plan applied after the project or state changed
     ├── ExecutionError                  building a model failed (wraps the DuckDB / Python error)
     │   ├── SchemaChangeError           the output does not fit the table under the schema mode
@@ -48,6 +50,7 @@ __all__ = [
     "KeyExistsError",
     "ModelDefinitionError",
     "ModelParseError",
+    "NotebookError",
     "ProjectError",
     "RunCancelled",
     "SchemaChangeError",
@@ -58,6 +61,7 @@ __all__ = [
     "UnknownKeyError",
     "UnknownModelError",
     "UnknownRunError",
+    "UnknownScheduleError",
     "WarehouseLockedError",
     "did_you_mean",
 ]
@@ -160,6 +164,14 @@ class CycleError(ProjectError):
 
 class InvalidOptionError(ProjectError):
     code = "VALIDATION_ERROR"
+
+
+class NotebookError(ProjectError):
+    code = "NOTEBOOK_ERROR"
+
+
+class UnknownScheduleError(ProjectError):
+    code = "SCHEDULE_NOT_FOUND"
 
 
 class StalePlanError(ProjectError):

@@ -6,6 +6,7 @@ Every face (CLI, magics, server, runner, docs) calls a Workspace; none does core
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from interlace.project.selectors import select
 from interlace.project.spec import NOT_YET_ACTED_ON, ModelSpec
 from interlace.quality.checks import Check
 from interlace.runs import RunManager, Trigger
+from interlace.schedules import ScheduleDef, project_schedules
+from interlace.state.scheduling import FireRecord, NotebookRunRecord, ScheduleRecord
 from interlace.state.store import (
     CatalogRecord,
     ModelRunRecord,
@@ -465,6 +468,36 @@ class Workspace:
         """What the catalogue recorded of each model at its last successful build."""
         return {r.name: r for r in self.state.models()}
 
+    # -- notebook runs and schedules (interlace.runner and interlace.scheduler record here) -----------
+    def begin_notebook_run(self, run_id: str, *, notebook: str, parameters: dict[str, Any], trigger: str,
+                           kernel: str, output_path: str) -> None:
+        self.state.start_notebook_run(run_id, notebook=notebook, parameters=parameters, trigger=trigger,
+                                      kernel=kernel, output_path=output_path)
+
+    def end_notebook_run(self, run_id: str, *, status: str, duration_ms: float, error: str | None,
+                         failed_cell: dict[str, Any] | None) -> NotebookRunRecord:
+        self.state.finish_notebook_run(run_id, status=status, duration_ms=duration_ms, error=error,
+                                       failed_cell=failed_cell)
+        record = self.state.notebook_run(run_id)
+        assert record is not None
+        return record
+
+    def notebook_runs(self, *, notebook: str | None = None, limit: int = 50) -> list[NotebookRunRecord]:
+        """Recorded notebook runs, newest first."""
+        return self.state.notebook_runs(notebook=notebook, limit=limit)
+
+    def schedules(self, *, errors: dict[str, str] | None = None) -> dict[str, ScheduleDef]:
+        """The project's schedules (models' ``schedule=`` and config's ``schedules:``); a bad one
+        raises, or with ``errors`` is left out and its message stored there."""
+        return project_schedules(self.root, self.loaded, self.models, errors=errors)
+
+    def schedule_records(self) -> dict[str, ScheduleRecord]:
+        """What state holds of each schedule a scheduler has loaded (next / last fire, last status)."""
+        return {r.name: r for r in self.state.schedules()}
+
+    def schedule_fires(self, name: str | None = None, *, limit: int = 100) -> list[FireRecord]:
+        return self.state.fires(name, limit=limit)
+
     # -- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:
         self.runs.shutdown()
@@ -484,6 +517,8 @@ def _tuple(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def open(path: str | Path = ".", env: str | None = None) -> Workspace:  # noqa: A001 - public API name
-    """Open the project at ``path`` in ``env`` (default: $INTERLACE_ENV, else ``dev``)."""
-    return Workspace(path, env)
+def open(path: str | Path | None = None, env: str | None = None) -> Workspace:  # noqa: A001 - public API name
+    """Open the project at ``path`` (default: $INTERLACE_PROJECT_DIR, else the working directory)
+    in ``env`` (default: $INTERLACE_ENV, else ``dev``). ``interlace notebook run`` sets both
+    variables, so a notebook it executes opens the project and environment it was run for."""
+    return Workspace(path if path is not None else os.environ.get("INTERLACE_PROJECT_DIR") or ".", env)

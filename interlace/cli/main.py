@@ -34,7 +34,18 @@ def open_workspace(project_dir: str, env: str | None) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print their message (no traceback) and exit with status 2."""
-    from interlace.cli import info, init, keys, lineage, quality, run, serve, state  # noqa: F401 - registers the commands
+    from interlace.cli import (  # noqa: F401 - registers the commands
+        info,
+        init,
+        keys,
+        lineage,
+        notebook,
+        quality,
+        run,
+        schedule,
+        serve,
+        state,
+    )
 
     try:
         cli.main(args=argv, prog_name="interlace", standalone_mode=False)

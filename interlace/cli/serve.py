@@ -15,12 +15,16 @@ from interlace.cli.params import workspace_flags
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="port (default: service.port, 8080; 0 picks a free port)")
 @click.option("--no-dashboard", is_flag=True, help="serve the API only (faster start, no Panel)")
+@click.option("--no-scheduler", is_flag=True, help="do not fire the project's schedules (see `interlace scheduler`)")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
 @workspace_flags
-def serve(host: str | None, port: int | None, no_dashboard: bool, log_level: str, project_dir: str,
-          env: str | None) -> None:
+def serve(host: str | None, port: int | None, no_dashboard: bool, no_scheduler: bool, log_level: str,
+          project_dir: str, env: str | None) -> None:
     """Serve the project: API under /api/v1, docs at /api/docs, dashboard at /dashboard.
+
+    It also fires the project's schedules (models' schedule=, config.yaml's schedules:) unless
+    --no-scheduler is given or scheduler.enabled is false.
 
     Every endpoint but /health needs an API key (`interlace keys create NAME --scope read`).
     The server holds the warehouse: other processes send their work to its API.
@@ -45,5 +49,6 @@ def serve(host: str | None, port: int | None, no_dashboard: bool, log_level: str
 
         # uvicorn re-raises the Ctrl-C it handled: for a server, stopping is the normal end
         with contextlib.suppress(KeyboardInterrupt):
-            run_server(ws, host, port, dashboard=not no_dashboard, log_level=log_level, on_ready=ready)
+            run_server(ws, host, port, dashboard=not no_dashboard, log_level=log_level, on_ready=ready,
+                       scheduler=not no_scheduler and ws.loaded.config.scheduler.enabled)
     err_console.print("Server stopped.")

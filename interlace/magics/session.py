@@ -1,9 +1,10 @@
 """The notebook session: the kernel's one ``Workspace``, the models its cells declare, and how
 errors are shown.
 
-- The workspace opens on first use: the project is the nearest directory, from the working
-  directory upward, that holds a ``config.yaml``; without one, the working directory with the
-  embedded default warehouse (``.interlace/dev.duckdb``).
+- The workspace opens on first use: the project is ``$INTERLACE_PROJECT_DIR`` when set (``interlace
+  notebook run`` sets it), else the nearest directory, from the working directory upward, that
+  holds a ``config.yaml``; without one, the working directory with the embedded default
+  warehouse (``.interlace/dev.duckdb``). The environment is ``$INTERLACE_ENV`` (default ``dev``).
 - ``@model`` functions defined in a cell are collected while the cell runs and declared into the
   workspace when it finishes; ``%%interlace_model`` cells declare theirs directly. A cell that
   is run again replaces its models (and forgets a model it no longer declares).
@@ -92,7 +93,8 @@ class Session:
         if self._workspace is None:
             from interlace.workspace import Workspace
 
-            root = self.path if self.path is not None else find_project(Path.cwd())
+            injected = os.environ.get("INTERLACE_PROJECT_DIR")  # set by `interlace notebook run`
+            root = self.path if self.path is not None else Path(injected) if injected else find_project(Path.cwd())
             self._workspace = Workspace(root, self.env)
         return self._workspace
 

@@ -31,7 +31,7 @@ ALIASES = {"materialise": "materialize", "scd": "scd2"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^\d+[smhdw]$")
 # Keywords that are recorded and validated today but that no part of the run acts on yet.
-NOT_YET_ACTED_ON = frozenset({"schedule", "retry_policy", "export"})
+NOT_YET_ACTED_ON = frozenset({"retry_policy", "export"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,9 +188,10 @@ def _checks(value: Any) -> tuple[Any, ...]:
 
 
 def _schedule(value: Any) -> dict[str, Any]:
-    out = _mapping_with({"cron": _text, "every": _duration, "timezone": _text})(value)
-    if ("cron" in out) == ("every" in out):
-        raise ValueError("needs exactly one of 'cron' or 'every'")
+    from interlace.schedules import timing_of
+
+    out = _mapping_with({"cron": _text, "every": _text, "timezone": _text})(value)
+    timing_of(out)  # a bad cron, time zone or interval is an error where the model is declared
     return out
 
 

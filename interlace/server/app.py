@@ -45,10 +45,11 @@ DASHBOARD_PATH = "/dashboard"
 
 
 def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = None, dashboard: bool = True,
-               origins: list[str] | None = None) -> FastAPI:
+               origins: list[str] | None = None, scheduler: bool = False) -> FastAPI:
     """The ASGI app for ``workspace``; ``service_config`` defaults to the project's ``service:``.
 
-    ``origins`` are the ``host:port`` values the dashboard's websocket may come from.
+    ``origins`` are the ``host:port`` values the dashboard's websocket may come from. With
+    ``scheduler``, the app fires the project's schedules on a thread while it serves.
     """
     conf = service_config or workspace.loaded.config.service
     title = workspace.loaded.config.name or workspace.root.name
@@ -56,7 +57,11 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if scheduler:
+            svc.scheduler = _start_scheduler(svc)
         yield
+        if svc.scheduler is not None:
+            svc.scheduler.stop()
         svc.close()
 
     app = FastAPI(title=f"interlace API — {title}", version=__version__, openapi_url=OPENAPI_PATH,
@@ -97,6 +102,17 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
         log.warning("service.auth.enabled is false: the API and dashboard accept requests WITHOUT a key "
                     "and grant them every scope. Enable it before exposing this server.")
     return app
+
+
+def _start_scheduler(svc: Service) -> Any:
+    """The scheduler over the server's workspace; its state calls share the server's lock."""
+    from interlace.scheduler import Scheduler
+
+    try:
+        from interlace.runner.notebook import run_scheduled
+    except ImportError:  # without the runner extra, notebook fires fail with a message saying so
+        run_scheduled = None  # type: ignore[assignment]
+    return Scheduler(svc.workspace, call=svc.call, notebook_runner=run_scheduled).start()
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -158,7 +174,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _server(workspace: Workspace, host: str | None, port: int | None, dashboard: bool,
-            log_level: str) -> tuple[uvicorn.Server, socket.socket, str, int]:
+            log_level: str, scheduler: bool = False) -> tuple[uvicorn.Server, socket.socket, str, int]:
     import uvicorn
 
     conf = workspace.loaded.config.service
@@ -166,15 +182,15 @@ def _server(workspace: Workspace, host: str | None, port: int | None, dashboard:
     sock = _bind(host, conf.port if port is None else port)
     bound = sock.getsockname()[1]
     origins = [f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"]
-    app = create_app(workspace, dashboard=dashboard, origins=origins)
+    app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler)
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on")
     return uvicorn.Server(config), sock, host, bound
 
 
 def serve(workspace: Workspace, host: str | None = None, port: int | None = None, *, dashboard: bool = True,
-          log_level: str = "info", on_ready: Any = None) -> None:
-    """Serve until interrupted (Ctrl-C / SIGTERM); used by ``interlace serve``."""
-    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level)
+          log_level: str = "info", on_ready: Any = None, scheduler: bool = False) -> None:
+    """Serve until interrupted (Ctrl-C / SIGTERM); used by ``interlace serve`` (with the scheduler)."""
+    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level, scheduler)
     if on_ready is not None:
         on_ready(host, bound)
     server.run(sockets=[sock])

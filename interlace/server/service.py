@@ -21,6 +21,7 @@ from interlace.options import RunOptions
 
 if TYPE_CHECKING:
     from interlace.runs import RunHandle, RunManager
+    from interlace.scheduler import Scheduler
     from interlace.workspace import Workspace
 
 __all__ = ["EventFeed", "Service"]
@@ -60,6 +61,7 @@ class Service:
         self.workspace = workspace
         self._lock = threading.RLock()
         self.runs: RunManager = workspace.runs
+        self.scheduler: Scheduler | None = None  # set when this server fires the schedules (interlace serve)
         self._feeds: set[EventFeed] = set()
         self._feeds_lock = threading.Lock()
         self._listeners: list[Callable[[Event], None]] = []

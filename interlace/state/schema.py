@@ -116,4 +116,46 @@ VERSIONS: tuple[str, ...] = (
     """
     ALTER TABLE interlace.model_runs ADD COLUMN definition VARCHAR;
     """,
+    # 5: notebook runs (papermill), schedules and the record of every fire (one per scheduled time)
+    """
+    CREATE TABLE interlace.notebook_runs (
+        run_id VARCHAR PRIMARY KEY,
+        notebook VARCHAR NOT NULL,          -- path relative to the project
+        parameters JSON,
+        status VARCHAR NOT NULL,            -- running | success | failed | timeout | dead_kernel | interrupted
+        trigger VARCHAR,                    -- cli | api | schedule:<name> | python
+        kernel VARCHAR,
+        pid INTEGER,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        duration_ms DOUBLE,
+        output_path VARCHAR,                -- the executed notebook, archived under .interlace/runs/<run_id>/
+        error VARCHAR,
+        failed_cell JSON,                   -- {"number", "id", "first_line", "ename", "evalue"}
+        models JSON                         -- the models the notebook built while it ran
+    );
+    CREATE TABLE interlace.schedules (
+        name VARCHAR PRIMARY KEY,           -- model:<name> or the key under schedules: in config
+        kind VARCHAR NOT NULL,              -- model | models | notebook
+        spec JSON NOT NULL,
+        next_fire_at TIMESTAMPTZ,
+        last_fire_at TIMESTAMPTZ,           -- the scheduled time of the last fire
+        last_status VARCHAR,
+        last_run_id VARCHAR,
+        last_finished_at TIMESTAMPTZ,
+        created_at TIMESTAMPTZ NOT NULL,    -- ticks before this never run (no catch-up from before)
+        updated_at TIMESTAMPTZ
+    );
+    -- one row per fired tick: the key (schedule, scheduled_at) makes a tick run at most once
+    CREATE TABLE interlace.schedule_fires (
+        schedule VARCHAR NOT NULL,
+        scheduled_at TIMESTAMPTZ NOT NULL,
+        fired_at TIMESTAMPTZ NOT NULL,
+        run_id VARCHAR,
+        status VARCHAR NOT NULL,            -- started | success | failed | skipped | error
+        finished_at TIMESTAMPTZ,
+        error VARCHAR,
+        PRIMARY KEY (schedule, scheduled_at)
+    );
+    """,
 )

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from interlace.errors import KeyExistsError, StateError
+from interlace.state.scheduling import SchedulingState
 from interlace.state.schema import VERSIONS
 
 __all__ = ["ApiKeyRecord", "CatalogEntry", "CatalogRecord", "LastBuild", "ModelRunRecord", "QualityRecord",
@@ -179,7 +180,7 @@ class SchemaVersion:
     recorded_at: datetime
 
 
-class StateStore:
+class StateStore(SchedulingState):
     """The ``interlace`` schema of one warehouse connection."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
@@ -222,7 +223,8 @@ class StateStore:
                 "WHERE status IN ('queued', 'running') AND pid IS DISTINCT FROM ? RETURNING run_id",
                 [os.getpid()],
             ).fetchall()
-            return len(rows)
+        self.mark_notebook_runs_interrupted()
+        return len(rows)
 
     # -- runs ----------------------------------------------------------------------------------
     def queue_run(self, run_id: str, *, env: str, selector: str | None, trigger: str, total: int) -> None:

@@ -87,6 +87,8 @@ def test_unknown_value_lists_valid_ones() -> None:
         ({"schema": "my schema"}, "keyword 'schema' must be a name of letters, digits and underscores, not starting with a digit (got 'my schema')"),
         ({"cache": {"ttl": "7 days"}}, "keyword 'cache' key 'ttl' must be a duration like '30s', '15m', '6h', '7d' or '2w' (got '7 days')"),
         ({"schedule": {"cron": "0 6 * * *", "every": "1h"}}, "keyword 'schedule' needs exactly one of 'cron' or 'every'"),
+        ({"schedule": {"cron": "0 25 * * *"}}, "keyword 'schedule' has an invalid cron expression '0 25 * * *': use five fields, minute hour day month weekday, such as '0 6 * * *' (06:00 every day)"),
+        ({"schedule": {"every": "15m", "timezone": "UTC"}}, "keyword 'schedule' 'timezone' applies to 'cron' only ('every' counts real seconds)"),
         ({"export": {"format": "xlsx", "path": "x"}}, "keyword 'export' key 'format' must be one of 'parquet', 'csv', 'json' (got 'xlsx')"),
         ({"fields": {"id": 1}}, "keyword 'fields' must be a mapping of strings to strings (got {'id': 1})"),
         ({"strategy": "merge_by_key"}, "strategy 'merge_by_key' needs a primary_key"),

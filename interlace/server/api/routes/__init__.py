@@ -43,6 +43,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         project,
         quality,
         runs,
+        schedules,
     )
 
     # (router, mounted under /api/v1?) — /health is at the root so that probes need no prefix
@@ -58,6 +59,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         (lineage.router, True),
         (events.router, True),
         (keys.router, True),
+        (schedules.router, True),
     )
 
 
