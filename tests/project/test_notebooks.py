@@ -135,7 +135,7 @@ def test_a_broken_notebook_file_is_named(make_project, open_ws) -> None:
     assert str(err).endswith(
         "Fix: open and save it in Jupyter to repair it, or move it out of the models directory")
     step = ws.plan().step("broken")
-    assert step.action == "error" and step.reason.startswith("cannot be built: the notebook cannot be read: ")
+    assert step.action == "error" and step.reason.startswith("cannot be built: models/broken.ipynb: the notebook cannot be read: ")
     result = ws.run()
     assert result["broken"].status == "failed" and result["broken"].error is err
 
