@@ -6,6 +6,7 @@ record of it commit together (or not at all).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -211,7 +212,8 @@ class StateStore(SchedulingState):
                     cur.execute("INSERT OR REPLACE INTO interlace.meta VALUES ('state_version', ?)", [str(version)])
                     cur.commit()
                 except BaseException:
-                    cur.rollback()
+                    with contextlib.suppress(duckdb.Error):  # an interrupted commit has no transaction left
+                        cur.rollback()
                     raise
 
     def mark_interrupted(self) -> int:

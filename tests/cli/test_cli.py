@@ -169,13 +169,13 @@ def test_ctrl_c_cancels_and_rolls_back(make_project) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "interlace", "run", "-d", str(root)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline = time.monotonic() + 60
-        db = root / ".interlace/dev.duckdb"
-        while time.monotonic() < deadline and not db.exists():
-            time.sleep(0.1)
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # "Running 2 models (run ...)": the run has started
+        assert first.startswith("Running"), first + proc.stderr.read() if proc.stderr else first
         time.sleep(1.5)  # let `slow` start its query
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
+        out = first + out
     finally:
         if proc.poll() is None:
             proc.kill()
