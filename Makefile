@@ -25,7 +25,7 @@ demo: $(STAMP)
 # of this virtualenv (--nbval-lax: outputs are live widgets and timings, so cells are run, not diffed).
 NOTEBOOK_TESTS := notebooks --nbval-lax --nbval-current-env
 
-test: $(STAMP) lint browser
+test: $(STAMP) check browser
 	$(PY) -m pytest -q tests $(NOTEBOOK_TESTS)
 
 test-fast: $(STAMP)
@@ -43,6 +43,7 @@ browser:
 		fi; \
 	fi
 
+# ruff (lint, including line length) and mypy: both gate `make test`, so CI holds them
 lint: $(STAMP)
 	$(VENV)/bin/ruff check interlace tests bench
 
