@@ -24,7 +24,9 @@ def init(name: str) -> None:
     with resources.as_file(template) as source:
         shutil.copytree(source, target, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", ".interlace"))
+    project_name = target.resolve().name  # `init .` names the project after the directory
     config = target / "config.yaml"
-    config.write_text(config.read_text().replace("{{ name }}", target.name))
-    console.print(f"Created project [bold]{target.name}[/] in {target.resolve()}")
-    console.print(f"Next: cd {name} && interlace run")
+    config.write_text(config.read_text().replace("{{ name }}", project_name))
+    console.print(f"Created project [bold]{project_name}[/] in {target.resolve()}")
+    here = target.resolve() == Path.cwd().resolve()
+    console.print("Next: interlace run" if here else f"Next: cd {name} && interlace run")
