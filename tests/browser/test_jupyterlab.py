@@ -116,6 +116,9 @@ def test_quickstart_in_jupyterlab_draws_a_live_dag(jupyterlab: str) -> None:
         assert page.locator(".interlace-dag").count() == 1
         assert dag.locator(".interlace-dag-node").count() == len(MODELS)
         assert dag.locator(".interlace-dag-edge").count() == 2
+        arrow = dag.locator(".interlace-dag-edge").first.get_attribute("marker-end")  # url(#id)
+        assert dag.locator(f"marker{arrow[4:-1]} path").count() == 1  # an arrowhead, in the page
+        assert dag.locator(".interlace-dag-legend-item").count() == 10  # nine statuses and the arrow
         green = dag.locator(".interlace-dag-node[data-model='raw_orders'] rect").evaluate(
             "r => getComputedStyle(r).fill")
         assert green == "rgb(46, 125, 50)"
