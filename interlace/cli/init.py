@@ -15,7 +15,7 @@ from interlace.errors import ProjectError
 @cli.command()
 @click.argument("name")
 def init(name: str) -> None:
-    """Create the project directory NAME with a config, seed data and example models."""
+    """Create the project directory NAME (`.`: this empty directory) with a config, seed data and example models."""
     target = Path(name)
     if target.exists() and any(target.iterdir()):
         raise ProjectError(f"{target} already exists and is not empty",
