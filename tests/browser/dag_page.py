@@ -9,6 +9,7 @@ vendored layout library then ``static/dag.js``) and its CSS, and hands ``render`
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -47,14 +48,18 @@ LONG = ("customer_lifetime_value_by_region_and_month", "orders_enriched_with_pay
 
 
 def write_project(root: Path, n: int) -> Path:
-    """A layered project of ``n`` models: each reads one to three earlier ones (some far back, so
-    edges cross several columns), every seventh is a Python model, a few have long names."""
+    """A project of ``n`` models: each reads one to three recent ones, some also one far back (so
+    edges cross several columns); every seventh is a Python model; a few have long names."""
     models = root / "models"
     models.mkdir(parents=True)
     names: list[str] = []
+    rng = random.Random(n)  # the same project every time
     for i in range(n):
         name = f"{LONG[i // 9 % len(LONG)]}_{i}" if i % 9 == 4 else f"m{i:03d}"
-        parents = [] if i < 3 else sorted({names[(i * 7) % i], names[i - 1 - (i % 3)], names[(i * 13) % i // 2]})
+        parents: list[str] = []
+        if i >= 3:  # mostly recent models, sometimes one far back (a long edge across many columns)
+            near = {names[rng.randrange(max(0, i - 12), i)] for _ in range(rng.choice((1, 1, 2, 2, 3)))}
+            parents = sorted(near | ({names[rng.randrange(0, i)]} if rng.random() < 0.15 else set()))
         if i % 7 == 6 and parents:
             args = ", ".join(parents)
             (models / f"{name}.py").write_text(
