@@ -14,8 +14,8 @@ NOISY = {
 
 
 def test_dashboard_preview_shows_short_floats(make_project, open_ws) -> None:
+    from interlace.keys import Principal
     from interlace.server.dashboard.app import Dashboard
-    from interlace.server.keys import Principal
     from interlace.server.queries import preview
     from interlace.server.service import Service
 
