@@ -15,7 +15,7 @@ from interlace.errors import ProjectError
 @cli.command()
 @click.argument("name")
 def init(name: str) -> None:
-    """Create the project directory NAME with a config, seed data and example models."""
+    """Create the project directory NAME (`.`: this empty directory) with a config, seed data and example models."""
     target = Path(name)
     if target.exists() and any(target.iterdir()):
         raise ProjectError(f"{target} already exists and is not empty",
@@ -24,7 +24,9 @@ def init(name: str) -> None:
     with resources.as_file(template) as source:
         shutil.copytree(source, target, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", ".interlace"))
+    project_name = target.resolve().name  # `init .` names the project after the directory
     config = target / "config.yaml"
-    config.write_text(config.read_text().replace("{{ name }}", target.name))
-    console.print(f"Created project [bold]{target.name}[/] in {target.resolve()}")
-    console.print(f"Next: cd {name} && interlace run")
+    config.write_text(config.read_text().replace("{{ name }}", project_name))
+    console.print(f"Created project [bold]{project_name}[/] in {target.resolve()}")
+    here = target.resolve() == Path.cwd().resolve()
+    console.print("Next: interlace run" if here else f"Next: cd {name} && interlace run")

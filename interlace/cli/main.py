@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from interlace import __version__
-from interlace.errors import InterlaceError
+from interlace.errors import InterlaceError, ProjectError
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -27,9 +28,25 @@ def cli() -> None:
 
 
 def open_workspace(project_dir: str, env: str | None) -> Any:
+    """The workspace of ``project_dir``, which must look like a project (see :func:`require_project`)."""
     from interlace.workspace import Workspace
 
+    require_project(Path(project_dir))
     return Workspace(project_dir, env)
+
+
+def require_project(root: Path) -> None:
+    """The CLI's rule: a project directory holds a ``config.yaml`` or a ``models/`` directory (or
+    already has an embedded warehouse, ``.interlace/``, as a bare notebook directory does). Anything
+    else is a mistake (a wrong ``cd``), and opening it would create a warehouse there. The embedded
+    default of a bare notebook directory (``interlace.open()``, the magics) does not go through here."""
+    if (root / "config.yaml").is_file() or (root / "models").is_dir() or (root / ".interlace").is_dir():
+        return
+    raise ProjectError(
+        f"{root.resolve()} is not an interlace project: it has no config.yaml and no models/ directory",
+        hint="create a project with `interlace init NAME` (or `interlace init .` here), "
+        "or point at one with --project-dir DIR",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

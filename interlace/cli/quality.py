@@ -10,6 +10,7 @@ from rich.table import Table
 
 from interlace.cli.main import cli, console, open_workspace
 from interlace.cli.params import json_flag, workspace_flags
+from interlace.formatting import for_people
 
 STATUS = {"pass": "[green]pass[/]", "fail": "[red]fail[/]", "error": "[red]error[/]"}
 
@@ -45,4 +46,5 @@ def quality(model: str | None, history: bool, samples: bool, project_dir: str, e
         if row["sql"]:
             console.print(f"  reproduce: {row['sql']}", markup=False, soft_wrap=True)
         for sample in row["samples"]:
-            console.print(f"  {sample}", markup=False, soft_wrap=True)
+            console.print("  " + ", ".join(f"{k}={for_people(v)}" for k, v in sample.items()), markup=False,
+                          soft_wrap=True)

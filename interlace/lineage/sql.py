@@ -37,7 +37,7 @@ def sql_lineage(sql: str, schema: Mapping[str, Mapping[str, str]]) -> list[Edge]
     """Every edge of ``sql``; ``schema`` maps relation names (as written) to {column: type}."""
     try:
         expression = sqlglot.parse_one(sql, dialect="duckdb")
-        qualified = qualify(expression, schema={k: dict(v) for k, v in schema.items() if v}, dialect="duckdb",
+        qualified = qualify(expression, schema=_nested(schema), dialect="duckdb",
                             validate_qualify_columns=False, quote_identifiers=False)
     except (ParseError, OptimizeError, SchemaError) as exc:
         raise LineageError(str(exc)) from None
@@ -54,6 +54,25 @@ def sql_lineage(sql: str, schema: Mapping[str, Mapping[str, str]]) -> list[Edge]
                 for source, column in _trace_column(col, scope):
                     edges.add(Edge(None, source, column, kind))
     return sorted(edges, key=lambda e: (e.column or "", e.source, e.source_column, e.kind))
+
+
+def _nested(schema: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """``schema`` as sqlglot reads it. sqlglot takes ``catalog.db.table`` names as nested mappings,
+    not as dotted keys: a flat ``{"dev.main.stg": ...}`` (what an ibis expression compiles to reads)
+    matches no table, so ``SELECT *`` stays unexpanded. Names of one depth are nested; names of mixed
+    depths (``stg`` next to ``raw.orders``) stay flat, as sqlglot cannot mix depths."""
+    known = {name: dict(columns) for name, columns in schema.items() if columns}
+    depths = {len(name.split(".")) for name in known}
+    if len(depths) != 1 or depths == {1}:
+        return known
+    nested: dict[str, Any] = {}
+    for name, columns in known.items():
+        *parents, table = name.split(".")
+        level = nested
+        for part in parents:
+            level = level.setdefault(part, {})
+        level[table] = columns
+    return nested
 
 
 def _outputs(scope: Scope) -> Iterator[tuple[str, Any, Scope]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from interlace.errors import InterlaceError, RunCancelled
 
-__all__ = ["load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["give_empty_model_cells_a_body", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -27,6 +27,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(InterlaceMagics(ipython, session))
     ipython.events.register("pre_run_cell", session.pre_run_cell)
     ipython.events.register("post_run_cell", session.post_run_cell)
+    ipython.input_transformers_cleanup.append(give_empty_model_cells_a_body)
     ipython.set_custom_exc((InterlaceError, RunCancelled), session.show_error)
 
 
@@ -38,9 +39,20 @@ def unload_ipython_extension(ipython: Any) -> None:
     session = magics.session
     ipython.events.unregister("pre_run_cell", session.pre_run_cell)
     ipython.events.unregister("post_run_cell", session.post_run_cell)
+    if give_empty_model_cells_a_body in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(give_empty_model_cells_a_body)
     ipython.set_custom_exc((), None)
     for kind in ("line", "cell"):
         for name, owner in list(ipython.magics_manager.magics[kind].items()):
             if getattr(owner, "__self__", None) is magics:
                 del ipython.magics_manager.magics[kind][name]
     session.close()
+
+
+def give_empty_model_cells_a_body(lines: list[str]) -> list[str]:
+    """An input transformer: a ``%%interlace_model`` cell with nothing below its line gets an empty
+    body line, so the magic itself answers (``--help`` prints the help, a bare name says the model
+    has no SQL) instead of IPython refusing a cell magic whose body is empty."""
+    if lines and lines[0].startswith("%%interlace_model") and not "".join(lines[1:]).strip():
+        return [lines[0] if lines[0].endswith("\n") else lines[0] + "\n", "\n"]
+    return lines

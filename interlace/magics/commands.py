@@ -10,6 +10,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
 from interlace.errors import StateError, did_you_mean
+from interlace.formatting import rows_for_people
 from interlace.magics.args import command, parse
 from interlace.magics.session import Session
 from interlace.options import (
@@ -91,7 +92,7 @@ class InterlaceMagics(Magics):
         columns, rows, total = self.session.workspace.preview(options.model, options.limit)
         total = total or 0
         display(TableView(f"{options.model}: {total:,} rows" + (f" (first {len(rows)})" if len(rows) < total else ""),
-                          columns, rows, css="interlace-show"))
+                          columns, rows_for_people(rows), css="interlace-show"))
 
     @command(DiffOptions, "interlace diff")
     def diff(self, options: DiffOptions) -> None:

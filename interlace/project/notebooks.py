@@ -81,6 +81,11 @@ def cell_models(options: ModelCellOptions, body: str, *, origin: Origin) -> list
     ``-- @model(...)`` header in the body, not from both.
     """
     keywords = _flag_keywords(options)
+    if not body.strip():
+        raise ModelDefinitionError(
+            f"the cell has no SQL below the %%{CELL_MAGIC} line", model=options.name, origin=str(origin),
+            hint=f"write the model's SELECT on the lines below %%{CELL_MAGIC} NAME",
+        )
     has_header = any(_HEADER.match(ln) for ln in body.splitlines())
     if has_header and keywords:
         flags = ", ".join(f"--{k.replace('_', '-')}" for k in keywords)

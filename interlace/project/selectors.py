@@ -21,7 +21,7 @@ def select(
 ) -> set[str]:
     """The model names a selector picks; no selector picks every model."""
     tokens = _tokens(selector)
-    chosen = set(models) if not tokens else set().union(*(_one(t, models, graph) for t in tokens))
+    chosen = set(models) if not tokens else set().union(*(_nonempty(t, models, graph) for t in tokens))
     for token in _tokens(exclude):
         chosen -= _one(token, models, graph)
     return chosen
@@ -32,6 +32,42 @@ def _tokens(value: Iterable[str] | str | None) -> list[str]:
         return []
     items = [value] if isinstance(value, str) else list(value)
     return [t for item in items for t in item.split()]
+
+
+_HINT = "run `interlace info` to list the models; select by name, tag:x, path:models/x or a glob"
+
+
+def _nonempty(token: str, models: Mapping[str, ModelSpec], graph: Graph) -> set[str]:
+    """What ``token`` selects; a selector that selects nothing is a mistake (a typo in a tag or a
+    path), said with what exists, rather than a run that builds nothing."""
+    chosen = _one(token, models, graph)
+    if chosen or not models:
+        return chosen
+    method, _, value = token.strip("+").partition(":") if ":" in token else ("name", "", token.strip("+"))
+    if method == "tag":
+        tags = sorted({t for s in models.values() for t in s.tags})
+        why, known = f"no model has the tag '{value}'" + _suggest(value, tags), ("tags", tags)
+    elif method == "path":
+        paths = sorted({s.origin.path for s in models.values()})
+        folders = {p.rsplit("/", 1)[0] for p in paths if "/" in p}
+        why = f"no model is declared under '{value}'" + _suggest(value.rstrip("/"), [*paths, *folders])
+        known = ("paths", paths)
+    else:
+        why, known = f"no model name matches '{value}'", ("models", sorted(models))
+    raise UnknownModelError(f"the selector '{token}' matches no model: {why}",
+                            details=f"  {known[0]}: {_listing(known[1])}", hint=_HINT)
+
+
+def _suggest(value: str, candidates: list[str]) -> str:
+    suggestion = did_you_mean(value, candidates)
+    return "." + suggestion if suggestion else ""
+
+
+def _listing(values: list[str], limit: int = 20) -> str:
+    if not values:
+        return "(none)"
+    shown = ", ".join(values[:limit])
+    return shown + (f", … ({len(values) - limit} more)" if len(values) > limit else "")
 
 
 def _one(token: str, models: Mapping[str, ModelSpec], graph: Graph) -> set[str]:

@@ -8,6 +8,7 @@ A file without a header is one model named after the file stem.
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = ["parse_sql_models", "sql_model"]
 
 _HEADER = re.compile(r"^\s*--\s*@model\b(.*)$")
 _COMMENT = re.compile(r"^\s*--(.*)$")
+_LOOKS_LIKE_HEADER = re.compile(r"^\s*--\s*@(\w+)\s*(\(|$)")  # -- @word( or a bare -- @word
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ def _blocks(text: str, path: str | Origin) -> list[_Block]:
             headers.append((i, end, keywords))
             i = end + 1
         else:
+            _refuse_near_header(lines[i], i + 1, path)
             i += 1
     if not headers:
         return [_Block(line=1, keywords={}, body=text, body_line=1)]
@@ -94,6 +97,19 @@ def _blocks(text: str, path: str | Origin) -> list[_Block]:
         blocks.append(_Block(line=start + 1, keywords=keywords,
                              body="\n".join(lines[end + 1: stop]), body_line=end + 2))
     return blocks
+
+
+def _refuse_near_header(line: str, number: int, path: str | Origin) -> None:
+    """A comment like ``-- @modle(...)`` is a header with a typo, not a comment: silently building
+    the model with default keywords would hide the mistake."""
+    match = _LOOKS_LIKE_HEADER.match(line)
+    if match is None or not difflib.get_close_matches(match.group(1), ["model"], n=1, cutoff=0.6):
+        return
+    raise ModelParseError(
+        f"'-- @{match.group(1)}' looks like a model header, but the header keyword is @model. Did you mean '@model'?",
+        origin=at_line(path, number), details="  " + line.strip(),
+        hint="spell the header -- @model(...); if the line is only a comment, drop the @",
+    )
 
 
 def _parse_header(lines: list[str], start: int, path: str | Origin) -> tuple[int, dict[str, Any]]:

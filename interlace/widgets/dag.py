@@ -13,7 +13,8 @@ from typing import Any, TypedDict
 
 import traitlets
 
-from interlace.widgets.base import STATIC, FallbackWidget, html_table, text_table
+from interlace.widgets.assets import DAG_CSS, dag_esm
+from interlace.widgets.base import FallbackWidget, html_table, text_table
 from interlace.widgets.events import DagState, fold_event
 from interlace.widgets.layout import layout
 
@@ -47,8 +48,8 @@ class DagWidget(FallbackWidget):
     'running'
     """
 
-    _esm = STATIC / "dag.js"
-    _css = STATIC / "dag.css"
+    _esm = dag_esm()  # the vendored layout library, then static/dag.js
+    _css = DAG_CSS
 
     nodes = traitlets.List(traitlets.Dict()).tag(sync=True)
     edges = traitlets.List(traitlets.List(traitlets.Unicode())).tag(sync=True)

@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 import traitlets
 
+from interlace.formatting import for_people
 from interlace.widgets.base import STATIC, FallbackWidget, escape, html_table, jsonable, text_table
 
 __all__ = ["ModelResult", "Preview"]
@@ -37,7 +38,7 @@ class ModelResult(FallbackWidget):
     @classmethod
     def of(cls, result: Mapping[str, Any], *, columns: Sequence[str] = (), rows: Sequence[Sequence[Any]] = (),
            changes: Mapping[str, Any] | None = None) -> ModelResult:
-        preview = Preview(columns=list(columns), rows=[[jsonable(v) for v in row] for row in rows])
+        preview = Preview(columns=list(columns), rows=[[jsonable(for_people(v)) for v in row] for row in rows])
         return cls(result=jsonable(dict(result)), preview=dict(preview),
                    changes=jsonable(dict(changes)) if changes else None)
 

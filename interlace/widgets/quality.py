@@ -8,6 +8,7 @@ from typing import Any
 
 import traitlets
 
+from interlace.formatting import for_people
 from interlace.widgets.base import STATIC, FallbackWidget, escape, html_table, jsonable, text_table
 
 __all__ = ["QualityReport"]
@@ -43,7 +44,7 @@ class QualityReport(FallbackWidget):
         rows = []
         for result in results:
             row = jsonable(dict(result))
-            row["samples"] = row.get("samples") or []
+            row["samples"] = [{k: for_people(v) for k, v in s.items()} for s in row.get("samples") or []]
             row["outcome"] = _status(result)
             rows.append(row)
         return cls(results=rows, label=label)

@@ -116,6 +116,9 @@ def test_quickstart_in_jupyterlab_draws_a_live_dag(jupyterlab: str) -> None:
         assert page.locator(".interlace-dag").count() == 1
         assert dag.locator(".interlace-dag-node").count() == len(MODELS)
         assert dag.locator(".interlace-dag-edge").count() == 2
+        arrow = dag.locator(".interlace-dag-edge").first.get_attribute("marker-end")  # url(#id)
+        assert dag.locator(f"marker{arrow[4:-1]} path").count() == 1  # an arrowhead, in the page
+        assert dag.locator(".interlace-dag-legend-item").count() == 10  # nine statuses and the arrow
         green = dag.locator(".interlace-dag-node[data-model='raw_orders'] rect").evaluate(
             "r => getComputedStyle(r).fill")
         assert green == "rgb(46, 125, 50)"
@@ -140,8 +143,10 @@ def test_quickstart_in_jupyterlab_draws_a_live_dag(jupyterlab: str) -> None:
         page.keyboard.press("Shift+Enter")
         wait_for(lambda: node_statuses(page).get("broken") == "failed", 120,
                  f"the failing model's node to turn red (now {node_statuses(page)})")
-        red = dag.locator(".interlace-dag-node[data-model='broken'] rect").evaluate("r => getComputedStyle(r).fill")
-        assert red == "rgb(211, 47, 47)"
+        broken = dag.locator(".interlace-dag-node[data-model='broken'] rect")
+        # the fill eases over 0.2 s (CSS transition): wait for it to settle rather than read it mid-way
+        wait_for(lambda: broken.evaluate("r => getComputedStyle(r).fill") == "rgb(211, 47, 47)", 10,
+                 "the failing model's node to be drawn red")
         assert {k: v for k, v in node_statuses(page).items() if k != "broken"} == dict.fromkeys(MODELS, "success")
         error = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").last
         error_text = error.inner_text()

@@ -103,7 +103,12 @@ def test_selectors() -> None:
     assert select(models, graph, "path:models/e.sql") == {"e"}
     assert select(models, graph, "path:models") == set(models)
     assert select(models, graph, "[bc]") == {"b", "c"}
-    assert select(models, graph, "tag:none") == set()
+    with pytest.raises(UnknownModelError) as err:  # a selector that selects nothing is a mistake
+        select(models, graph, "tag:none")
+    assert str(err.value) == ("the selector 'tag:none' matches no model: no model has the tag 'none'\n"
+                              "  tags: staging\n"
+                              "Fix: run `interlace info` to list the models; select by name, tag:x, "
+                              "path:models/x or a glob")
 
 
 def test_unknown_selector_name_suggests() -> None:

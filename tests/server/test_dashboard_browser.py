@@ -50,6 +50,8 @@ def test_login_model_page_run_and_live_dag(live_factory: Callable[..., Live]) ->
         page.wait_for_selector(".interlace-dag-node[data-model=slow]")
         before = _node_statuses(page)
         assert before == {"base": "stale", "slow": "stale", "after_slow": "stale"}  # nothing built yet
+        assert page.locator(".interlace-dag-legend-item").count() == 10  # the notebook widget's ESM
+        assert page.locator(".interlace-dag-edge[marker-end]").count() == 2
         screenshot(page, "dashboard-dag-before-run")
         page.locator("button", has_text="Run").first.click()
         # the slow model sleeps 2 s: its node turns 'running' while the run goes on, in this page

@@ -16,6 +16,7 @@ import panel as pn
 
 from interlace.errors import InterlaceError
 from interlace.events import Event
+from interlace.formatting import rows_for_people
 from interlace.keys import Principal
 from interlace.options import RunOptions
 from interlace.server import queries
@@ -182,7 +183,7 @@ class Dashboard:
         self.model_html.object = views.model_page(detail, self.base)
         try:
             columns, rows = self.svc.call(lambda ws: queries.preview(ws, name, 20))
-            body = views.table([c for c, _ in columns], [[r.get(c) for c, _ in columns] for r in rows],
+            body = views.table([c for c, _ in columns], rows_for_people([r.get(c) for c, _ in columns] for r in rows),
                                css_id="il-preview")
         except ApiError as exc:
             body = f'<p class="il-muted">{views.esc(exc.message)}</p>'

@@ -15,6 +15,7 @@ import param
 from panel.custom import AnyWidgetComponent
 
 from interlace.widgets import events
+from interlace.widgets.assets import dag_esm
 from interlace.widgets.layout import layout
 
 __all__ = ["DagView", "dag_value", "fold_event"]
@@ -32,7 +33,7 @@ class DagView(AnyWidgetComponent):
     selected = param.String(default="")
     run_state = param.String(default="idle")
 
-    _esm = _WIDGETS / "dag.js"
+    _esm = dag_esm()  # the notebook widget's ESM: the vendored layout library, then dag.js
 
     def __init__(self, **params: Any) -> None:
         # the widget's CSS travels inline with the component (no extra request, no CDN)
