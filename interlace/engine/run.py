@@ -139,6 +139,8 @@ class Run:
         results: dict[str, ModelResult] = {}
         try:
             self._schedule(steps, results)
+        except KeyboardInterrupt:
+            pass  # cancelled by _schedule; what never finished is recorded as cancelled below
         finally:
             self._close_cursors()
         for name in steps:  # anything never started (cancelled run)
@@ -231,6 +233,11 @@ class Run:
                                 submit(steps[child])
                     elif result.status == "failed":
                         self._skip_downstream(name, steps, downstream, results)
+        except BaseException as exc:  # an interrupt outside the wait (while submitting): cancel before joining
+            self.cancel()
+            if isinstance(exc, KeyboardInterrupt):
+                self._bus.emit(RunCancelling(run_id=self.run_id, waiting_for=tuple(sorted(running.values()))))
+            raise
         finally:
             # abandoned: the workers still running see the cancel and roll back on their own
             pool.shutdown(wait=not abandoned, cancel_futures=True)

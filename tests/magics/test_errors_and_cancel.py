@@ -62,6 +62,7 @@ def test_cancel_says_what_it_waits_for_and_a_second_interrupt_abandons(shell) ->
 
     def interrupt_twice() -> None:
         if started.wait(60):
+            time.sleep(0.5)  # the run is waiting for the model now
             _thread.interrupt_main()
             if cancelling.wait(60):
                 time.sleep(0.5)  # a person presses again a moment later, while the run waits
