@@ -14,6 +14,8 @@ from typing import Any
 __all__ = [
     "DagOptions",
     "DiffOptions",
+    "DocsOptions",
+    "DocsServeOptions",
     "EnvOptions",
     "Flag",
     "ForgetOptions",
@@ -95,6 +97,35 @@ class PlanOptions:
 @dataclass(frozen=True, slots=True)
 class SchemaListOptions:
     select: tuple[str, ...] = _opt("select", help=_SELECT_HELP, kind="positional", default=(), metavar="SELECTOR")
+
+
+@dataclass(frozen=True, slots=True)
+class DocsOptions:
+    """``interlace docs build`` and ``%interlace docs``: the static documentation site."""
+
+    select: tuple[str, ...] = _opt("select", help=_SELECT_HELP + " (default: every model gets a page)",
+                                   kind="positional", default=(), metavar="SELECTOR")
+    out: str | None = _opt("--out", help="the site's directory (default: site/ in the project)", kind="value",
+                           metavar="DIR")
+    force: bool = _opt("--force", help="build into a non-empty directory that `docs build` did not make, "
+                       "replacing what is in it", default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DocsServeOptions:
+    """``interlace docs serve``: build the site, serve it on 127.0.0.1, rebuild when files change."""
+
+    select: tuple[str, ...] = _opt("select", help=_SELECT_HELP + " (default: every model gets a page)",
+                                   kind="positional", default=(), metavar="SELECTOR")
+    out: str | None = _opt("--out", help="the site's directory (default: site/ in the project)", kind="value",
+                           metavar="DIR")
+    force: bool = _opt("--force", help="build into a non-empty directory that `docs build` did not make",
+                       default=False)
+    port: int = _opt("--port", help="the port on 127.0.0.1 (default: 8765; 0 picks a free one)", kind="value",
+                     type=int, default=8765, metavar="PORT")
+
+    def build_options(self) -> DocsOptions:
+        return DocsOptions(select=self.select, out=self.out, force=self.force)
 
 
 def check_window(since: str | None, until: str | None) -> None:

@@ -27,12 +27,20 @@ def options_from(options: type) -> Callable[[F], F]:
                 param = click.option(*flag.names, name, multiple=True, type=flag.type, metavar=flag.metavar,
                                      help=flag.help)
             else:
-                param = click.option(*flag.names, name, type=flag.type, default=None, metavar=flag.metavar,
-                                     help=flag.help)
+                param = click.option(*flag.names, name, type=flag.type, default=_default(options, name),
+                                     metavar=flag.metavar, help=flag.help)
             command = param(command)
         return command
 
     return decorate
+
+
+def _default(options: type, name: str) -> Any:
+    """The field's default, so that a flag left out means what the dataclass says (None if none)."""
+    import dataclasses
+
+    field = next(f for f in dataclasses.fields(options) if f.name == name)
+    return None if field.default is dataclasses.MISSING else field.default
 
 
 def build_options(options: type, values: dict[str, Any]) -> Any:

@@ -19,7 +19,7 @@ from interlace.project.spec import ModelSpec
 
 __all__ = ["definitions", "fingerprints", "normalized_definition"]
 
-METADATA_ONLY = frozenset({"description", "owner", "tags", "quality_checks", "schedule", "export",
+METADATA_ONLY = frozenset({"description", "columns", "owner", "tags", "quality_checks", "schedule", "export",
                            "retry_policy", "cache"})
 
 

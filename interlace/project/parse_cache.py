@@ -18,7 +18,7 @@ from interlace.project.spec import ModelSpec
 
 __all__ = ["ParseCache"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: ModelConfig.columns
 
 
 def _key() -> tuple[object, ...]:

@@ -55,6 +55,7 @@ class ModelConfig:
     export: Mapping[str, Any] | None = None
     tags: tuple[str, ...] = ()
     description: str | None = None
+    columns: Mapping[str, str] | None = None  # column -> description (documentation only)
     owner: str | None = None
     delete_mode: str = "preserve"
     scd2: Mapping[str, Any] | None = None
@@ -134,6 +135,18 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be a string (got {value!r})")
     return value
+
+
+def _column_descriptions(value: Any) -> dict[str, str]:
+    """``{column: description}``; a column name is any non-empty string (columns may be quoted)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be a mapping of column names to descriptions (got {value!r})")
+    for column, text in value.items():
+        if not isinstance(column, str) or not column.strip():
+            raise ValueError(f"has a column name that is not a non-empty string: {column!r}")
+        if not isinstance(text, str):
+            raise ValueError(f"gives column {column!r} a description that is not a string: {text!r}")
+    return {column: text.strip() for column, text in value.items()}
 
 
 def _boolean(value: Any) -> bool:
@@ -219,6 +232,7 @@ KEYWORDS: dict[str, Callable[[Any], Any]] = {
         {"format": _choice(*EXPORT_FORMATS), "path": _text}, required=("format", "path"))),
     "tags": _names,
     "description": _optional(_text),
+    "columns": _optional(_column_descriptions),
     "owner": _optional(_text),
     "delete_mode": _choice(*DELETE_MODES),
     "scd2": _optional(_mapping_with({

@@ -61,7 +61,7 @@ def test_unknown_keyword_lists_valid_ones_and_suggests() -> None:
         f"model 'm' ({line}): unknown keyword 'materalize' in @model. Did you mean 'materialize'?\n"
         "Fix: use one of: name, schema, connection, materialize, strategy, primary_key, dependencies, "
         "cursor, fields, strict, column_mapping, schema_mode, quality_checks, cache, schedule, "
-        "retry_policy, export, tags, description, owner, delete_mode, scd2"
+        "retry_policy, export, tags, description, columns, owner, delete_mode, scd2"
     )
     assert line is not None and line.startswith(HERE + ":")
 

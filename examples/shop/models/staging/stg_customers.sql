@@ -1,5 +1,7 @@
 -- @model(materialize="view", tags=["staging"],
---        description="One row per customer, cleaned from the raw CSV seed.")
+--        description="One row per customer, cleaned from the raw CSV seed.",
+--        columns={"customer_id": "The customer's id, as the shop's CRM assigns it.",
+--                 "first_name": "Given name.", "last_name": "Family name (initial only in the seed)."})
 SELECT
     id AS customer_id,
     first_name,

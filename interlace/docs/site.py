@@ -1,0 +1,168 @@
+"""``build_site``: the static documentation site of a project, from a Workspace.
+
+Pages: ``index.html`` (project, counts, last run, failing checks), ``models/<name>.html`` per model,
+``notebooks/<path>.html`` per notebook, ``runs.html``; plus the sharded search index under
+``search/`` and the local assets under ``assets/``. Every link is relative and nothing is fetched,
+so the site works from ``file://`` and from any static host.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from interlace.docs.collect import SiteData, collect
+from interlace.docs.graph import neighbourhood, neighbourhood_svg
+from interlace.docs.notebooks import NotebookPage, exporter, find_notebooks, render_notebook
+from interlace.docs.output import prepare_output
+from interlace.docs.search import SearchDoc, write_index
+from interlace.state.store import describe_changes
+
+__all__ = ["SiteSummary", "build_site"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+HOPS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSummary:
+    out: Path
+    models: int
+    notebooks: int
+    broken_notebooks: tuple[str, ...]
+    pages: int
+    bytes: int
+    seconds: float
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out": str(self.out), "index": str(self.index), "models": self.models,
+                "notebooks": self.notebooks, "broken_notebooks": list(self.broken_notebooks),
+                "pages": self.pages, "bytes": self.bytes, "seconds": round(self.seconds, 3)}
+
+
+def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...] = (),
+               force: bool = False, notebooks: bool = True, reload_script: str | None = None) -> SiteSummary:
+    """Build the site of ``ws`` (a :class:`Workspace`) into ``out`` (default: ``site/`` in the project).
+
+    ``select`` limits the model pages (same syntax as ``interlace run``); ``force`` builds into a
+    non-empty directory we did not make. ``reload_script`` is added to every page by ``docs serve``.
+
+    Raises:
+        InvalidOptionError: the output directory is refused (see :func:`prepare_output`).
+    """
+    started = time.perf_counter()
+    target = Path(out) if out is not None else ws.root / "site"
+    if not target.is_absolute():
+        target = ws.root / target
+    target = prepare_output(target, root=ws.root, model_paths=list(ws.loaded.config.models_paths), force=force)
+    data = collect(ws, select)
+    env = _environment(reload_script)
+    shutil.copytree(STATIC, target / "assets")
+    (target / "assets" / "pygments.css").write_text(_pygments_css())
+    pages = _notebook_pages(ws.root, target) if notebooks else []
+    common = {"site": data, "notebooks": pages, "built": _now()}
+    _write(target / "index.html", env, "index.html", root="", **common)
+    _write(target / "runs.html", env, "runs.html", root="", **common)
+    order = {name: i for i, name in enumerate(ws.graph().order)}
+    for name, doc in data.models.items():
+        hood = neighbourhood(name, data.upstream, data.downstream, order, hops=HOPS)
+        svg = neighbourhood_svg(hood, data.upstream, lambda n: f"{n}.html" if n in data.models else "#")
+        _write(target / "models" / f"{name}.html", env, "model.html", root="../", model=doc, graph=svg,
+               hood=hood, hops=HOPS, source_html=_highlight(doc.definition, doc.language), **common)
+    for page in pages:
+        _write(target / page.file, env, "notebook.html", root="../", page=page, **common)
+    write_index(_search_docs(data), target)
+    files = [p for p in target.rglob("*") if p.is_file()]
+    return SiteSummary(
+        out=target, models=len(data.models), notebooks=len(pages),
+        broken_notebooks=tuple(p.path for p in pages if p.body is None),
+        pages=sum(1 for p in files if p.suffix == ".html"), bytes=sum(p.stat().st_size for p in files),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _environment(reload_script: str | None) -> Any:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = _when
+    env.filters["ms"] = _ms
+    env.filters["number"] = _number
+    env.filters["changes"] = describe_changes
+    env.globals["reload_script"] = reload_script
+    return env
+
+
+def _write(path: Path, env: Any, template: str, **values: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(env.get_template(template).render(**values))
+
+
+def _notebook_pages(root: Path, target: Path) -> list[NotebookPage]:
+    found = list(find_notebooks(root, skip=target))
+    if not found:
+        return []
+    made = exporter()
+    return [render_notebook(path, root, made) for path in found]
+
+
+def _search_docs(data: SiteData) -> list[SearchDoc]:
+    docs: list[SearchDoc] = []
+    for name, doc in data.models.items():
+        spec = doc.spec
+        about = spec.config.description or ""
+        docs.append(SearchDoc(name, None, " ".join([about, *spec.tags, spec.config.owner or ""]), about))
+        for column in doc.columns:
+            text = column.description or ""
+            docs.append(SearchDoc(name, column.name, f"{text} {column.type or ''}", text))
+    return docs
+
+
+def _highlight(source: str, language: str) -> str:
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer, SqlLexer
+
+    lexer = SqlLexer() if language == "sql" else PythonLexer()
+    return highlight(source, lexer, HtmlFormatter(cssclass="highlight"))
+
+
+def _pygments_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter().get_style_defs(".highlight")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f} ms" if value < 10_000 else f"{value / 1000:,.1f} s"
+
+
+def _number(value: int | float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+

@@ -1,0 +1,71 @@
+// Client-side search over models, columns and descriptions. The index is sharded by the first letter
+// of each term (search/<letter>.js); a query loads only the shards of its words, as <script> files,
+// so the site works from file:// where fetch() of local files is refused.
+(function () {
+  "use strict";
+  var body = document.body, root = body.getAttribute("data-root") || "";
+  var shards = {}, waiting = {}, known = null;
+  var api = window.interlaceSearch = {
+    shard: function (key, data) { shards[key] = data; (waiting[key] || []).forEach(function (f) { f(); }); delete waiting[key]; },
+    known: function (keys) { known = {}; keys.forEach(function (k) { known[k] = true; }); },
+    query: query,
+  };
+  function keyOf(term) { var c = term.charAt(0); return /[a-z0-9]/.test(c) ? c : "_"; }
+  function words(text) { return (text.toLowerCase().match(/[a-z0-9_]+/g) || []).filter(function (w) { return w.length > 0; }); }
+  function load(key, done) {
+    if (shards[key]) return done();
+    if (known && !known[key]) { shards[key] = { terms: {}, docs: {} }; return done(); }
+    if (waiting[key]) { waiting[key].push(done); return; }
+    waiting[key] = [done];
+    var s = document.createElement("script");
+    s.src = root + "search/" + key + ".js";
+    s.onerror = function () { api.shard(key, { terms: {}, docs: {} }); };
+    document.head.appendChild(s);
+  }
+  // Every word must match (as a prefix of an indexed term); results ranked by exact-word matches.
+  function query(text, done) {
+    var ws = words(text); if (!ws.length) return done([]);
+    var keys = {}; ws.forEach(function (w) { keys[keyOf(w)] = true; });
+    var pending = Object.keys(keys).length;
+    Object.keys(keys).forEach(function (k) { load(k, function () { if (--pending === 0) done(rank(ws)); }); });
+  }
+  function rank(ws) {
+    var score = null, docs = {};
+    ws.forEach(function (w) {
+      var shard = shards[keyOf(w)], hits = {};
+      Object.keys(shard.terms).forEach(function (term) {
+        if (term.indexOf(w) !== 0) return;
+        shard.terms[term].forEach(function (id) { hits[id] = Math.max(hits[id] || 0, term === w ? 2 : 1); docs[id] = shard.docs[id]; });
+      });
+      if (score === null) score = hits;
+      else Object.keys(score).forEach(function (id) { if (!(id in hits)) delete score[id]; else score[id] += hits[id]; });
+    });
+    return Object.keys(score || {}).map(function (id) { return { id: id, score: score[id], doc: docs[id] }; })
+      .sort(function (a, b) { return b.score - a.score || (a.doc[1] ? 1 : 0) - (b.doc[1] ? 1 : 0) || (a.doc[0] + (a.doc[1] || "")).localeCompare(b.doc[0] + (b.doc[1] || "")); })
+      .slice(0, 50);
+  }
+  var input = document.getElementById("il-search"), list = document.getElementById("il-results"), timer = null;
+  if (!input || !list) return;
+  function show(results, text) {
+    list.textContent = "";
+    if (!results.length) { var none = document.createElement("li"); none.className = "il-none"; none.textContent = "Nothing matches “" + text + "”"; list.appendChild(none); }
+    results.forEach(function (r) {
+      var li = document.createElement("li"), a = document.createElement("a"), model = r.doc[0], column = r.doc[1];
+      li.className = "il-result"; li.setAttribute("data-model", model); if (column) li.setAttribute("data-column", column);
+      a.href = root + "models/" + model + ".html" + (column ? "#col-" + column : "");
+      a.textContent = column ? model + "." + column : model;
+      li.appendChild(a);
+      if (r.doc[2]) { var small = document.createElement("small"); small.textContent = r.doc[2]; li.appendChild(small); }
+      list.appendChild(li);
+    });
+    list.hidden = false;
+  }
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    var text = input.value;
+    if (!text.trim()) { list.hidden = true; return; }
+    timer = setTimeout(function () { query(text, function (r) { if (input.value === text) show(r, text); }); }, 120);
+  });
+  input.addEventListener("keydown", function (e) { if (e.key === "Escape") { list.hidden = true; input.blur(); } });
+  document.addEventListener("click", function (e) { if (!list.contains(e.target) && e.target !== input) list.hidden = true; });
+})();
