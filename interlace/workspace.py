@@ -332,8 +332,7 @@ class Workspace:
             stored_edges=self.state.lineage_edges(), resolve=self.resolve, refresh=refresh,
         )
         if not self.engine.read_only:
-            for update in updates:
-                self.state.store_lineage(update.model, update.fingerprint, list(update.edges))
+            self.state.store_lineages([(u.model, u.fingerprint, u.edges) for u in updates])
         return lineage
 
     # -- data access -----------------------------------------------------------------------------
@@ -403,6 +402,10 @@ class Workspace:
     def schema_history(self, name: str) -> list[SchemaVersion]:
         self.project.get(name)
         return self.state.schema_history(name)
+
+    def schema_histories(self) -> dict[str, list[SchemaVersion]]:
+        """Every model's schema history (newest first), in one read (the docs site's model pages)."""
+        return self.state.schema_histories()
 
     def schema_diff(self, name: str, from_version: int | None = None,
                     to_version: int | None = None) -> tuple[int, int, list[ColumnChange]]:

@@ -1,8 +1,7 @@
 """What the site shows, read once from the Workspace's typed methods and grouped per model.
 
 Bulk reads (model runs, quality results, the catalogue, lineage) are made once per build and
-grouped here, so a project of 10,000 models costs a handful of queries plus one schema-history read
-per documented model — never one query per model per section.
+grouped here, so a project of 10,000 models costs a handful of queries plus never one query per model.
 """
 
 from __future__ import annotations
@@ -79,6 +78,7 @@ class SiteData:
     runs: tuple[RunRecord, ...]
     upstream: Mapping[str, Sequence[str]]
     downstream: Mapping[str, Sequence[str]]
+    order: Mapping[str, int]  # each model's position in the topological order
     failing: tuple[QualityRecord, ...] = field(default_factory=tuple)
 
 
@@ -97,6 +97,7 @@ def collect(ws: Any, selector: tuple[str, ...] = ()) -> SiteData:
         lineage_columns[model].append(column)
     runs = _group(ws.model_runs(limit=max(1000, RUNS_PER_MODEL * len(chosen))), RUNS_PER_MODEL)
     quality = _quality(ws.quality_results(latest=False, limit=max(500, 20 * len(chosen))))
+    schemas = ws.schema_histories()
     docs: dict[str, ModelDoc] = {}
     for name in graph.order:
         if name not in chosen:
@@ -114,7 +115,7 @@ def collect(ws: Any, selector: tuple[str, ...] = ()) -> SiteData:
             upstream=tuple(graph.upstream.get(name, ())), downstream=tuple(graph.downstream.get(name, ())),
             sources=tuple(graph.sources.get(name, ())), definition=definition, language=language,
             runs=tuple(runs.get(name, ())), quality=tuple(quality.get(name, ())),
-            schema=tuple(ws.schema_history(name)), shapes=tuple(shapes.get(name, ())),
+            schema=tuple(schemas.get(name, ())), shapes=tuple(shapes.get(name, ())),
             last_success=str(record.last_success_at) if record and record.last_success_at else None,
         )
     failing = tuple(latest for checks in quality.values() for latest, _ in checks
@@ -122,6 +123,7 @@ def collect(ws: Any, selector: tuple[str, ...] = ()) -> SiteData:
     return SiteData(
         name=ws.loaded.config.name or ws.root.name, env=ws.env, models=docs, all_models=len(models),
         runs=tuple(ws.runs.history(RUN_HISTORY)), upstream=graph.upstream, downstream=graph.downstream,
+        order={name: i for i, name in enumerate(graph.order)},
         failing=failing,
     )
 

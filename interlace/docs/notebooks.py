@@ -3,6 +3,11 @@
 Nothing is executed. Interlace widgets show their saved ``text/html`` fallback (nbconvert skips a
 widget view whose state was not saved). A notebook that cannot be read or rendered gets a page
 saying why, and the build goes on.
+
+A notebook executed by nbclient or ``nbconvert --execute`` (or saved by JupyterLab with "save
+widget state") keeps its widgets' state, and nbconvert would then draw the live widget view, which
+needs a widget manager from a CDN and is blank offline. So a widget output that carries an HTML
+fallback is rendered from that fallback here; other widgets' outputs are left as they are.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ def render_notebook(path: Path, root: Path, exporter: Any) -> NotebookPage:
     rel = path.relative_to(root).as_posix()
     try:
         notebook = nbformat.read(path, as_version=4)
+        _prefer_fallbacks(notebook)
         body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
     except Exception as exc:  # noqa: BLE001 - any failure of one notebook becomes its page's message
         return NotebookPage(rel, page_file(rel), path.stem, None,
@@ -59,6 +65,17 @@ def exporter() -> Any:
     made = HTMLExporter(template_name="basic")
     made.exclude_input_prompt = False
     return made
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _prefer_fallbacks(notebook: Any) -> None:
+    for cell in notebook.cells:
+        for output in cell.get("outputs", ()):
+            data = output.get("data")
+            if data and WIDGET_VIEW in data and "text/html" in data:
+                del data[WIDGET_VIEW]
 
 
 def _title(notebook: Any) -> str | None:

@@ -42,8 +42,8 @@ def shard_key(term: str) -> str:
     return term[0] if term[0].isalnum() else "_"
 
 
-def write_index(docs: Iterable[SearchDoc], out: Path) -> list[str]:
-    """Write ``search/<key>.js`` shards and ``search/shards.js``; returns the shard keys."""
+def write_index(docs: Iterable[SearchDoc], out: Path) -> list[Path]:
+    """Write ``search/<key>.js`` shards and ``search/shards.js``; returns the files written."""
     shards: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     table: list[SearchDoc] = []
     for doc_id, doc in enumerate(docs):
@@ -62,4 +62,4 @@ def write_index(docs: Iterable[SearchDoc], out: Path) -> list[str]:
             f"interlaceSearch.shard({json.dumps(key)}, {json.dumps(payload, separators=(',', ':'))});\n")
     keys = sorted(shards)
     (folder / "shards.js").write_text(f"interlaceSearch.known({json.dumps(keys)});\n")
-    return keys
+    return [folder / "shards.js", *(folder / f"{key}.js" for key in keys)]

@@ -9,7 +9,6 @@ so the site works from ``file://`` and from any static host.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from interlace.docs.collect import SiteData, collect
 from interlace.docs.graph import neighbourhood, neighbourhood_svg
 from interlace.docs.notebooks import NotebookPage, exporter, find_notebooks, render_notebook
-from interlace.docs.output import prepare_output
+from interlace.docs.output import SiteFiles, prepare_output
 from interlace.docs.search import SearchDoc, write_index
 from interlace.state.store import describe_changes
 
@@ -64,24 +63,27 @@ def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...
     if not target.is_absolute():
         target = ws.root / target
     target = prepare_output(target, root=ws.root, model_paths=list(ws.loaded.config.models_paths), force=force)
+    site = SiteFiles(target)
     data = collect(ws, select)
     env = _environment(reload_script)
-    shutil.copytree(STATIC, target / "assets")
-    (target / "assets" / "pygments.css").write_text(_pygments_css())
+    site.copy_tree(STATIC, target / "assets")
+    site.write(target / "assets" / "pygments.css", _pygments_css())
     pages = _notebook_pages(ws.root, target) if notebooks else []
     common = {"site": data, "notebooks": pages, "built": _now()}
-    _write(target / "index.html", env, "index.html", root="", **common)
-    _write(target / "runs.html", env, "runs.html", root="", **common)
-    order = {name: i for i, name in enumerate(ws.graph().order)}
+    site.write(target / "index.html", env.get_template("index.html").render(root="", **common))
+    site.write(target / "runs.html", env.get_template("runs.html").render(root="", **common))
+    model_page, highlight = env.get_template("model.html"), _highlighter()
     for name, doc in data.models.items():
-        hood = neighbourhood(name, data.upstream, data.downstream, order, hops=HOPS)
+        hood = neighbourhood(name, data.upstream, data.downstream, data.order, hops=HOPS)
         svg = neighbourhood_svg(hood, data.upstream, lambda n: f"{n}.html" if n in data.models else "#")
-        _write(target / "models" / f"{name}.html", env, "model.html", root="../", model=doc, graph=svg,
-               hood=hood, hops=HOPS, source_html=_highlight(doc.definition, doc.language), **common)
+        site.write(target / "models" / f"{name}.html", model_page.render(
+            root="../", model=doc, graph=svg, hood=hood, hops=HOPS,
+            source_html=highlight(doc.definition, doc.language), **common))
+    notebook_page = env.get_template("notebook.html")
     for page in pages:
-        _write(target / page.file, env, "notebook.html", root="../", page=page, **common)
-    write_index(_search_docs(data), target)
-    files = [p for p in target.rglob("*") if p.is_file()]
+        site.write(target / page.file, notebook_page.render(root="../", page=page, **common))
+    site.written.update(write_index(_search_docs(data), target))
+    files = site.finish()
     return SiteSummary(
         out=target, models=len(data.models), notebooks=len(pages),
         broken_notebooks=tuple(p.path for p in pages if p.body is None),
@@ -101,11 +103,6 @@ def _environment(reload_script: str | None) -> Any:
     env.filters["changes"] = describe_changes
     env.globals["reload_script"] = reload_script
     return env
-
-
-def _write(path: Path, env: Any, template: str, **values: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(env.get_template(template).render(**values))
 
 
 def _notebook_pages(root: Path, target: Path) -> list[NotebookPage]:
@@ -128,13 +125,15 @@ def _search_docs(data: SiteData) -> list[SearchDoc]:
     return docs
 
 
-def _highlight(source: str, language: str) -> str:
+def _highlighter() -> Any:
+    """``(source, language) -> HTML``; one formatter and lexer each for the whole build."""
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonLexer, SqlLexer
 
-    lexer = SqlLexer() if language == "sql" else PythonLexer()
-    return highlight(source, lexer, HtmlFormatter(cssclass="highlight"))
+    formatter = HtmlFormatter(cssclass="highlight")
+    lexers = {"sql": SqlLexer(), "python": PythonLexer()}
+    return lambda source, language: highlight(source, lexers[language], formatter)
 
 
 def _pygments_css() -> str:

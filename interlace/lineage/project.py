@@ -47,14 +47,17 @@ def project_lineage(
 ) -> tuple[LineageGraph, list[LineageUpdate]]:
     """The project's lineage graph, and the updates that bring the stored edges up to date."""
     updates: list[LineageUpdate] = []
+    catalog: dict[tuple[str, str, str], list[tuple[str, str]]] | None = None
     for name in order:
         spec = resolved.models[name]
         fresh = name in stored_fingerprints and stored_fingerprints[name] == fingerprints.get(name)
         if spec.kind != "sql" or (fresh and not refresh):
             continue
+        if catalog is None:  # one catalog scan for the whole analysis, not one DESCRIBE per input
+            catalog = engine.all_columns()
         try:
             edges = sql_lineage(resolved.sql(spec, rewrite=False),
-                                _schema_of(spec.dependencies, resolved, engine, resolve))
+                                _schema_of(spec.dependencies, resolved, engine, resolve, catalog))
         except LineageError:
             edges = []  # SQL sqlglot cannot analyse: no lineage rather than wrong lineage
         updates.append(LineageUpdate(name, fingerprints.get(name), tuple(
@@ -66,7 +69,8 @@ def project_lineage(
 
 
 def _schema_of(refs: tuple[str, ...], resolved: Resolved, engine: Engine,
-               resolve: Callable[[str], Relation | None]) -> dict[str, dict[str, str]]:
+               resolve: Callable[[str], Relation | None],
+               catalog: Mapping[tuple[str, str, str], list[tuple[str, str]]]) -> dict[str, dict[str, str]]:
     """{reference: {column: type}} of what a model reads, for star expansion and qualification."""
     schema: dict[str, dict[str, str]] = {}
     for ref in refs:
@@ -79,5 +83,5 @@ def _schema_of(refs: tuple[str, ...], resolved: Resolved, engine: Engine,
             continue
         relation = resolved.relation_of(spec) if spec is not None else resolve(ref)
         if relation is not None:
-            schema[ref] = dict(engine.columns(relation))
+            schema[ref] = dict(catalog.get(engine.key(relation), ()))
     return schema

@@ -16,6 +16,7 @@ from interlace.magics.session import Session
 from interlace.options import (
     DagOptions,
     DiffOptions,
+    DocsOptions,
     EnvOptions,
     ForgetOptions,
     HelpOptions,
@@ -30,7 +31,7 @@ from interlace.options import (
 
 __all__ = ["COMMANDS", "InterlaceMagics"]
 
-COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "info", "env", "forget", "help")
+COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "info", "env", "forget", "help")
 
 
 @magics_class
@@ -43,8 +44,8 @@ class InterlaceMagics(Magics):
 
     @line_magic("interlace")  # type: ignore[arg-type]
     def interlace(self, line: str) -> Any:
-        """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, info, env, help
-        (each takes --help)."""
+        """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, info, env,
+        help (each takes --help)."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help"):
             return self.help_(parse(self.help_, ""))
@@ -128,6 +129,18 @@ class InterlaceMagics(Magics):
         ws.project.get(model)  # an unknown name is an error with a suggestion
         trees = [t.to_dict() for t in ws.lineage().trees(model, column or None, downstream=options.downstream)]
         display(LineageWidget.of(trees, direction="downstream" if options.downstream else "upstream"))
+
+    @command(DocsOptions, "interlace docs")
+    def docs(self, options: DocsOptions) -> None:
+        """Build the documentation site (as `interlace docs build`) and show a link to its index."""
+        from interlace.docs.site import build_site
+        from interlace.widgets.views import LinkView
+
+        summary = build_site(self.session.workspace, options.out, select=options.select, force=options.force)
+        broken = f"; {len(summary.broken_notebooks)} could not be rendered" if summary.broken_notebooks else ""
+        display(LinkView(f"Docs: {summary.models} model pages, {summary.notebooks} notebook pages{broken}, "
+                         f"built in {summary.seconds:.1f} s", summary.index.as_uri(), str(summary.index),
+                         css="interlace-docs"))
 
     @command(InfoOptions, "interlace info")
     def info(self, options: InfoOptions) -> None:

@@ -493,6 +493,49 @@ class StateStore(SchedulingState):
         return [SchemaVersion(m, v, [(c[0], c[1]) for c in json.loads(cols)], json.loads(ch), r, at)
                 for m, v, cols, ch, r, at in rows]
 
+    def schema_histories(self) -> dict[str, list[SchemaVersion]]:
+        """Every model's schema history (newest first) in one read, for pages about every model."""
+        rows = self._fetch("SELECT model, version, columns, changes, run_id, recorded_at FROM "
+                           "interlace.schema_history ORDER BY model, version DESC", [])
+        out: dict[str, list[SchemaVersion]] = {}
+        for m, v, cols, ch, r, at in rows:
+            out.setdefault(m, []).append(SchemaVersion(m, v, [(c[0], c[1]) for c in json.loads(cols)],
+                                                       json.loads(ch), r, at))
+        return out
+
+    def store_lineages(self, updates: Sequence[tuple[str, str | None, Sequence[tuple[str | None, str, str, str]]]]
+                       ) -> None:
+        """:meth:`store_lineage` for many models at once, in one transaction (a project's first analysis)."""
+        if not updates:
+            return
+        table = pa.table({
+            "model": pa.array([m for m, _, edges in updates for _ in edges], pa.string()),
+            "fingerprint": pa.array([f for _, f, edges in updates for _ in edges], pa.string()),
+            "column_name": pa.array([e[0] for _, _, edges in updates for e in edges], pa.string()),
+            "source": pa.array([e[1] for _, _, edges in updates for e in edges], pa.string()),
+            "source_column": pa.array([e[2] for _, _, edges in updates for e in edges], pa.string()),
+            "kind": pa.array([e[3] for _, _, edges in updates for e in edges], pa.string()),
+        })
+        models = pa.table({"model": pa.array([m for m, _, _ in updates], pa.string())})
+        with self._lock:
+            cur = self._cursor
+            cur.begin()
+            try:
+                cur.register("__interlace_lineage_models", models)
+                cur.execute("DELETE FROM interlace.column_lineage WHERE model IN "
+                            "(SELECT model FROM __interlace_lineage_models)")
+                cur.register("__interlace_lineage", table)
+                cur.execute(
+                    "INSERT INTO interlace.column_lineage (model, fingerprint, column_name, source, source_column, "
+                    "kind, computed_at) SELECT model, fingerprint, column_name, source, source_column, kind, now() "
+                    "FROM __interlace_lineage")
+                cur.unregister("__interlace_lineage")
+                cur.unregister("__interlace_lineage_models")
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+
     # -- helpers -------------------------------------------------------------------------------
     def _execute(self, sql: str, params: list[Any], cursor: duckdb.DuckDBPyConnection | None) -> None:
         if cursor is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from interlace.widgets.render import escape, html_table, text_table
 
-__all__ = ["TableView", "info_view"]
+__all__ = ["LinkView", "TableView", "info_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,23 @@ class TableView:
         notes = "".join(f"<p>{escape(n)}</p>" for n in self.notes)
         table = html_table(self.columns, self.rows, css=f"{self.css}-table") if self.columns else ""
         return f"<div class='{self.css}'><b>{escape(self.title)}</b>{table}{notes}</div>"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """A line of text and a link (``%interlace docs``: the built site's index)."""
+
+    text: str
+    href: str
+    label: str
+    css: str = "interlace-link"
+
+    def __repr__(self) -> str:
+        return f"{self.text}: {self.label}"
+
+    def _repr_html_(self) -> str:
+        return (f"<p class='{self.css}'>{escape(self.text)}: "
+                f"<a href='{escape(self.href)}' target='_blank'>{escape(self.label)}</a></p>")
 
 
 def info_view(info: Mapping[str, Any]) -> TableView:

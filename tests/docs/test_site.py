@@ -1,0 +1,146 @@
+"""`interlace docs build` on the shop: the pages, what they show, the search index, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tests.docs.conftest import soup
+
+
+def test_the_build_reports_its_pages(shop_site: Path) -> None:
+    site = shop_site / "site"
+    assert (site / ".interlace-docs").is_file()
+    assert sorted(p.stem for p in (site / "models").glob("*.html")) == [
+        "customer_segments", "customers", "daily_revenue", "orders", "payments_by_method",
+        "stg_customers", "stg_orders", "stg_payments"]
+    assert sorted(p.name for p in (site / "notebooks").glob("*.html")) == ["notebooks--broken.html", "notebooks--explore.html"]
+
+
+def test_index_shows_the_project_counts_last_run_and_failing_checks(shop_site: Path) -> None:
+    page = soup(shop_site / "site" / "index.html")
+    assert page.select_one("#il-project").text == "shop"
+    counts = [" ".join(d.text.split()) for d in page.select(".il-counts div")]
+    assert counts == ["8 models", "2 notebooks", "1 failing checks"]
+    assert "success" in page.select_one("#last-run .il-badge").text
+    [failing] = page.select("#failing tbody tr")
+    assert [td.text for td in failing.select("td")][:5] == ["stg_orders", "accepted_values(status)", "warn", "fail", "45"]
+    assert {a.text for a in page.select("#models a")} >= {"customers", "orders"}
+
+
+def test_a_model_page_shows_columns_lineage_quality_schema_runs_and_sql(shop_site: Path) -> None:
+    page = soup(shop_site / "site" / "models" / "customers.html")
+    assert page.select_one("#il-model")["data-model"] == "customers"
+    assert "One row per customer with order history" in page.select_one(".il-description").text
+    assert page.select_one("#il-origin").text == "models/marts/customers.sql:1"
+    row = page.select_one("#col-customer_id")
+    cells = [td.text.strip() for td in row.select("td")]
+    assert cells[:2] == ["customer_id", "BIGINT"]
+    assert cells[2].startswith("The customer's id, as the shop's CRM assigns it.")
+    assert row.select_one(".il-inherited a")["href"] == "stg_customers.html#col-customer_id"
+    assert [a["href"] for a in row.select(".il-lineage-up a")] == ["stg_customers.html#col-customer_id"]
+    ltv = page.select_one("#col-customer_lifetime_value")
+    assert [a.text for a in ltv.select(".il-lineage-up a")] == ["orders.amount"]
+    nodes = {a["data-model"] for a in page.select("svg.il-graph a.il-node")}
+    assert nodes == {"customers", "orders", "stg_customers", "stg_orders", "stg_payments", "daily_revenue",
+                     "customer_segments"}
+    assert page.select_one("svg.il-graph a.il-node-center")["data-model"] == "customers"
+    checks = {tr.select("td")[0].text: tr.select("td")[2].text.strip() for tr in page.select("#quality tbody tr")}
+    assert checks["unique(customer_id)"] == "pass"
+    assert "created with 7 columns" in page.select_one("#schema tbody").text
+    assert page.select_one("#runs tbody .il-badge").text == "success"
+    assert page.select_one("#definition .highlight").text.startswith("WITH customer_orders AS (")
+
+
+def test_a_python_model_shows_its_source_with_the_decorator(shop_site: Path) -> None:
+    page = soup(shop_site / "site" / "models" / "orders.html")
+    source = page.select_one("#definition .highlight").text
+    assert source.startswith("@model(\n    materialize=\"table\",")
+    assert "def orders(stg_orders, stg_payments):" in source
+    assert page.select_one("#il-origin").text.startswith("models/marts/orders.py:")
+
+
+def test_a_model_without_descriptions_is_marked(shop_site: Path) -> None:
+    page = soup(shop_site / "site" / "models" / "payments_by_method.html")
+    assert page.select_one("#il-undocumented").text.startswith(
+        "Undocumented: no description and no column descriptions.")
+    assert soup(shop_site / "site" / "models" / "stg_customers.html").select_one("#il-undocumented") is None
+
+
+def test_a_notebook_page_shows_stored_outputs_and_a_broken_one_says_why(shop_site: Path) -> None:
+    page = soup(shop_site / "site" / "notebooks" / "notebooks--explore.html")
+    dag = page.select_one(".il-notebook .interlace-dag-fallback")
+    assert dag is not None and "8 models" in dag.text
+    assert "customers" in {td.text for td in dag.select("td")}
+    assert not [s for s in page.select("script[src]") if s["src"].startswith("http")]  # no CDN
+    broken = soup(shop_site / "site" / "notebooks" / "notebooks--broken.html")
+    message = broken.select_one("#il-notebook-error").text
+    assert "This notebook could not be rendered." in message and "NotJSONError" in message
+
+
+def test_the_search_index_is_sharded_by_first_letter(shop_site: Path) -> None:
+    search = shop_site / "site" / "search"
+    shard = search / "c.js"
+    text = shard.read_text()
+    payload = json.loads(re.fullmatch(r'interlaceSearch\.shard\("c", (.*)\);\n', text, re.S).group(1))
+    crm = payload["terms"]["crm"]
+    assert [payload["docs"][str(i)][:2] for i in crm] == [["stg_customers", "customer_id"], ["customers", "customer_id"]]
+    assert "crm" not in (search / "s.js").read_text()  # each term lives in its own letter's shard only
+    known = json.loads(re.fullmatch(r"interlaceSearch\.known\((.*)\);\n", (search / "shards.js").read_text()).group(1))
+    assert "c" in known and all((search / f"{k}.js").is_file() for k in known)
+
+
+def test_every_asset_is_local(shop_site: Path) -> None:
+    for path in (shop_site / "site").rglob("*.html"):
+        page = soup(path)
+        refs = [t.get("src") or t.get("href") for t in page.select("script[src], link[href]")]
+        assert not [r for r in refs if r and re.match(r"^(https?:)?//", r)], path
+
+
+def test_a_selector_limits_the_model_pages(shop_site: Path, tmp_path: Path) -> None:
+    done = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", str(tmp_path / "part"),
+                   "+customers", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["models"] == 5
+    assert sorted(p.stem for p in (tmp_path / "part" / "models").glob("*.html")) == [
+        "customers", "orders", "stg_customers", "stg_orders", "stg_payments"]
+    link = soup(tmp_path / "part" / "models" / "customers.html").select_one("svg.il-graph a[data-model=daily_revenue]")
+    assert link["href"] == "#"  # no page for it in this site
+
+
+def test_refuses_a_foreign_non_empty_directory_unless_forced(shop_site: Path, tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    done = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", str(target), "stg_orders")
+    assert done.returncode == 2
+    assert " ".join(done.stderr.split()) == (
+        f"Error: the docs output directory {target} is not empty and was not made by `interlace docs build` "
+        "(it has no .interlace-docs file); building would delete what is in it "
+        "Fix: choose an empty or new --out, or pass --force to replace its contents")
+    assert (target / "notes.txt").read_text() == "keep me"
+    forced = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", str(target), "stg_orders", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not (target / "notes.txt").exists() and (target / "models" / "stg_orders.html").is_file()
+    again = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", str(target), "stg_orders")
+    assert again.returncode == 0, again.stderr  # ours now: rebuilt without --force
+
+
+def test_refuses_a_directory_inside_the_models(shop_site: Path) -> None:
+    done = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", "models/site")
+    assert done.returncode == 2
+    out = shop_site / "models" / "site"
+    assert " ".join(done.stderr.split()) == (
+        f"Error: the docs output directory {out} is inside the model path 'models/' of {shop_site}: its files "
+        "would be read as models Fix: choose another --out (the default is site/ in the project), or pass "
+        "--force to build there anyway")
+    assert not out.exists()
+    holds = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", ".", "--force")
+    assert holds.returncode == 2
+    assert " ".join(holds.stderr.split()) == (
+        f"Error: the docs output directory {shop_site} holds the project's directory ({shop_site}); a build "
+        "replaces everything in its output directory Fix: choose a directory of its own for --out (the "
+        "default is site/ in the project); --force does not override this")
