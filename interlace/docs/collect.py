@@ -149,10 +149,12 @@ def _types(columns: str | None) -> dict[str, str]:
 def _column(model: str, column: str, kind: str | None, description: ColumnDescription | None,
             ups: Mapping[tuple[str, str], list[LineageEdge]],
             downs: Mapping[tuple[str, str], list[LineageEdge]]) -> ColumnDoc:
+    upstream = ups.get((model, column)) or [  # SELECT * (or a Python filter): the same column upstream
+        LineageEdge(e.model, column if e.column == "*" else e.column, e.kind) for e in ups.get((model, "*"), ())]
     return ColumnDoc(
         name=column, type=kind, description=description.text if description else None,
         inherited_from=description.inherited_from if description else None,
-        upstream=tuple(ups.get((model, column), ())), downstream=tuple(downs.get((model, column), ())),
+        upstream=tuple(upstream), downstream=tuple(downs.get((model, column), ())),
     )
 
 

@@ -7,7 +7,9 @@ the same name (``SELECT customer_id FROM ...``, ``c.customer_id``); lineage reco
 value is computed from, not how, so a same-name column computed from that one column alone
 (``upper(name) AS name``) counts as passed through too. A description written on the model always
 wins over an inherited one. Models are visited in topological order, so a description travels down
-a chain of pass-throughs.
+a chain of pass-throughs. A ``*`` edge (``SELECT *``, or a Python model that filters or sorts its
+input) passes every column of its source through, unless the column has edges of its own or more
+than one ``*`` source has a column of that name.
 """
 
 from __future__ import annotations
@@ -53,8 +55,12 @@ def column_descriptions(
         if column is not None and kind == "value":
             sources[(model, column)].add((source, source_column))
     by_model: dict[str, list[str]] = defaultdict(list)
+    stars: dict[str, list[str]] = defaultdict(list)  # model -> sources it reads with SELECT *
     for model, column in sources:
-        by_model[model].append(column)
+        if column == "*":
+            stars[model].extend(s for s, c in sources[(model, column)] if c == "*")
+        else:
+            by_model[model].append(column)
     result: dict[str, dict[str, ColumnDescription]] = {}
     for model in order:
         described = {c: ColumnDescription(t) for c, t in (own.get(model) or {}).items() if t}
@@ -67,9 +73,23 @@ def column_descriptions(
             upstream = result.get(origin[0], {}).get(origin[1])
             if upstream is not None:
                 described[column] = ColumnDescription(upstream.text, upstream.inherited_from or origin)
+        for column, origin in _through_stars(stars.get(model, ()), result).items():
+            if column not in described and (model, column) not in sources:
+                upstream = result[origin[0]][origin[1]]
+                described[column] = ColumnDescription(upstream.text, upstream.inherited_from or origin)
         if described:
             result[model] = described
     return result
+
+
+def _through_stars(sources: Sequence[str], result: Mapping[str, Mapping[str, ColumnDescription]]
+                   ) -> dict[str, tuple[str, str]]:
+    """Columns a ``*`` passes through from exactly one described source: {column: (source, column)}."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for source in dict.fromkeys(sources):
+        for column in result.get(source, {}):
+            found[column].append(source)
+    return {c: (s[0], c) for c, s in found.items() if len(s) == 1}
 
 
 def _passed_through(column: str, sources: set[tuple[str, str]]) -> tuple[str, str] | None:

@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from nbclient import NotebookClient
 
 from tests.conftest import SHOP, run_cli
+from tests.magics.conftest import project, shell  # noqa: F401 - the magics tests' fixtures, for %interlace docs
 
 EXPLORE_CELLS = [
     "# Exploring the shop",

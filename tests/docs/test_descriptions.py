@@ -71,3 +71,13 @@ def test_editing_a_description_does_not_make_a_model_stale(make_project, open_ws
     (root / "models" / "a.sql").write_text('-- @model(columns={"x": "two"})\nSELECT 1 AS x\n')
     ws.reload()
     assert [s.model for s in ws.plan().builds] == []
+
+
+def test_a_star_passes_described_columns_through_unless_ambiguous_or_explicit() -> None:
+    own = {"a": {"id": "A's id", "x": "A's x"}, "b": {"id": "B's id", "y": "B's y"}}
+    edges = [("f", "*", "a", "*", "value"), ("f", None, "a", "x", "filter"),
+             ("j", "*", "a", "*", "value"), ("j", "*", "b", "*", "value"), ("j", "x", "a", "y", "value")]
+    out = column_descriptions(own, ["a", "b", "f", "j"], edges)
+    assert out["f"] == {"id": ColumnDescription("A's id", ("a", "id")), "x": ColumnDescription("A's x", ("a", "x"))}
+    # 'id' is in both sources of the join: ambiguous; 'x' has its own edge (from a.y): not the star's
+    assert out["j"] == {"y": ColumnDescription("B's y", ("b", "y"))}
