@@ -45,7 +45,7 @@ class InterlaceMagics(Magics):
     @line_magic("interlace")  # type: ignore[arg-type]
     def interlace(self, line: str) -> Any:
         """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, info, env,
-        help (each takes --help)."""
+        forget, help (each takes --help)."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help"):
             return self.help_(parse(self.help_, ""))
