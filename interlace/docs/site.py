@@ -72,13 +72,12 @@ def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...
     common = {"site": data, "notebooks": pages, "built": _now()}
     site.write(target / "index.html", env.get_template("index.html").render(root="", **common))
     site.write(target / "runs.html", env.get_template("runs.html").render(root="", **common))
-    model_page, highlight = env.get_template("model.html"), _highlighter()
+    model_page = env.get_template("model.html")
     for name, doc in data.models.items():
         hood = neighbourhood(name, data.upstream, data.downstream, data.order, hops=HOPS)
         svg = neighbourhood_svg(hood, data.upstream, lambda n: f"{n}.html" if n in data.models else "#")
         site.write(target / "models" / f"{name}.html", model_page.render(
-            root="../", model=doc, graph=svg, hood=hood, hops=HOPS,
-            source_html=highlight(doc.definition, doc.language), **common))
+            root="../", model=doc, graph=svg, hood=hood, hops=HOPS, **common))
     notebook_page = env.get_template("notebook.html")
     for page in pages:
         site.write(target / page.file, notebook_page.render(root="../", page=page, **common))
@@ -125,18 +124,8 @@ def _search_docs(data: SiteData) -> list[SearchDoc]:
     return docs
 
 
-def _highlighter() -> Any:
-    """``(source, language) -> HTML``; one formatter and lexer each for the whole build."""
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer, SqlLexer
-
-    formatter = HtmlFormatter(cssclass="highlight")
-    lexers = {"sql": SqlLexer(), "python": PythonLexer()}
-    return lambda source, language: highlight(source, lexers[language], formatter)
-
-
 def _pygments_css() -> str:
+    """Colours for the code cells of notebook pages (nbconvert marks them up with pygments)."""
     from pygments.formatters import HtmlFormatter
 
     return HtmlFormatter().get_style_defs(".highlight")

@@ -42,7 +42,7 @@ def test_index_model_page_and_lineage_from_file(shop_site: Path) -> None:
         assert page.url.endswith("/models/stg_customers.html#col-customer_id")
         page.click("svg.il-graph a[data-model=orders]")  # the neighbourhood graph links too
         page.wait_for_selector("#il-model[data-model=orders]")
-        assert page.locator("#definition .highlight").text_content().startswith("@model(")
+        assert page.locator("#definition pre.il-code").text_content().startswith("@model(")
     assert problems == []
 
 

@@ -51,12 +51,12 @@ def test_a_model_page_shows_columns_lineage_quality_schema_runs_and_sql(shop_sit
     assert checks["unique(customer_id)"] == "pass"
     assert "created with 7 columns" in page.select_one("#schema tbody").text
     assert page.select_one("#runs tbody .il-badge").text == "success"
-    assert page.select_one("#definition .highlight").text.startswith("WITH customer_orders AS (")
+    assert page.select_one("#definition pre.il-code").text.startswith("WITH customer_orders AS (")
 
 
 def test_a_python_model_shows_its_source_with_the_decorator(shop_site: Path) -> None:
     page = soup(shop_site / "site" / "models" / "orders.html")
-    source = page.select_one("#definition .highlight").text
+    source = page.select_one("#definition pre.il-code").text
     assert source.startswith("@model(\n    materialize=\"table\",")
     assert "def orders(stg_orders, stg_payments):" in source
     assert page.select_one("#il-origin").text.startswith("models/marts/orders.py:")
