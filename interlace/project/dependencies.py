@@ -49,7 +49,7 @@ def parse_sql(sql: str, *, model: str, path: str | Origin, first_line: int) -> l
     try:
         return [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
     except RecursionError:  # deep nesting of another kind than parentheses (CASE, operators...)
-        raise ModelParseError("the SQL nests too deeply to analyse", model=model, origin=f"{path}:{first_line}",
+        raise ModelParseError("the SQL nests too deeply to analyse", model=model, origin=at_line(path, first_line),
                               hint="flatten the expression (use a CTE or a helper model), or declare "
                                    "dependencies=[...] in the header so the SQL is not analysed") from None
     except ParseError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from interlace.errors import ConfigError, ModelDefinitionError, ProjectError
+from interlace.origin import Origin, at_line
 
 __all__ = ["MAX_CONFIG_BYTES", "MAX_MODEL_BYTES", "MAX_SQL_NESTING", "check_inside", "check_nesting",
            "read_config_text", "read_text"]
@@ -58,7 +59,7 @@ def read_text(path: Path, *, display: str, limit: int, error: type[ProjectError]
                     hint="save the file as UTF-8") from None
 
 
-def check_nesting(sql: str, *, display: str, first_line: int = 1, model: str | None = None) -> None:
+def check_nesting(sql: str, *, display: str | Origin, first_line: int = 1, model: str | None = None) -> None:
     """Refuse SQL whose parentheses nest deeper than :data:`MAX_SQL_NESTING` (before parsing it)."""
     depth = line = 0
     quote: str | None = None
@@ -75,7 +76,7 @@ def check_nesting(sql: str, *, display: str, first_line: int = 1, model: str | N
             if depth > MAX_SQL_NESTING:
                 raise ModelDefinitionError(
                     f"the SQL nests parentheses more than {MAX_SQL_NESTING} deep", model=model,
-                    origin=f"{display}:{first_line + line}",
+                    origin=at_line(display, first_line + line),
                     hint="flatten the expression (use a CTE or a helper model for each level)")
         elif char == ")":
             depth = max(0, depth - 1)

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 from interlace.keys import Principal
 
 if TYPE_CHECKING:
+    from interlace.keys import KeyRing
     from interlace.server.api.auth import Sessions
     from interlace.server.api.ratelimit import RateLimiter
-    from interlace.keys import KeyRing
 
 __all__ = ["CURRENT_CREDENTIAL", "RECHECK_SECONDS", "Credential", "DashboardSessions", "session_id_of", "watch"]
 

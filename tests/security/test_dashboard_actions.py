@@ -108,8 +108,8 @@ def test_revoking_a_key_closes_its_open_dashboard(live_factory: Callable[..., Li
 
 def test_each_dashboard_action_rechecks_the_key(live_factory: Callable[..., Live]) -> None:
     """Without waiting for the watchdog: an action of a page whose key is gone does nothing."""
-    from interlace.server.dashboard.app import Dashboard
     from interlace.keys import Principal
+    from interlace.server.dashboard.app import Dashboard
     from interlace.server.service import Service
 
     live = live_factory()
@@ -123,7 +123,7 @@ def test_each_dashboard_action_rechecks_the_key(live_factory: Callable[..., Live
         assert board.message.object == ('<p class="il-status-failed" id="il-refused">Refused: its key was revoked '
                                         "or the login expired.</p>")
         board._cancel_run()
-        assert svc.runs.active_ids() == []
+        assert svc.runs.active() == []
     finally:
         board.close()
     with live.client("read") as c:

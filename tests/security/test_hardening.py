@@ -15,8 +15,8 @@ import pytest
 
 import interlace
 from interlace.errors import ConfigError
-from interlace.server.app import start_in_thread
 from interlace.keys import create_key
+from interlace.server.app import start_in_thread
 from tests.conftest import SHOP, write_files
 from tests.security.conftest import Live
 
@@ -143,11 +143,11 @@ def test_keys_create_confirms_the_key_it_printed(tmp_path: Path) -> None:
     key = result.stdout.strip()
     with interlace.open(tmp_path) as ws:
         rows = ws.state.api_keys()
-        assert [(r["name"], r["confirmed"]) for r in rows] == [("ci", True)]
+        assert [(r.name, r.confirmed) for r in rows] == [("ci", True)]
         from interlace.config import AuthConfig
         from interlace.keys import KeyRing
 
-        assert KeyRing(AuthConfig(), ws.state).resolve(key) is not None
+        assert KeyRing(AuthConfig(), ws.keys).resolve(key) is not None
     listed = subprocess.run([INTERLACE, "keys", "list", "--project-dir", str(tmp_path)], capture_output=True,
                             text=True, timeout=120)
     assert "UNCONFIRMED" not in listed.stdout

@@ -39,7 +39,7 @@ HANGING = {
 def _report(project: Path) -> str:
     """Open the warehouse as PID 1 of a new namespace; print the PID and the first run's row."""
     code = (f"import os, interlace; ws = interlace.open({str(project)!r}); r = ws.state.runs()[0]; "
-            "print(os.getpid(), r['pid'], r['status'], r['error']); ws.close()")
+            "print(os.getpid(), r.pid, r.status, r.error); ws.close()")
     return subprocess.run([*UNSHARE, sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           check=True).stdout.strip()
 
@@ -66,12 +66,12 @@ def test_a_run_of_this_process_is_not_taken_for_a_dead_one(tmp_path: Path) -> No
     with interlace.open(tmp_path) as ws:
         ws.state.start_run("r-live", env="dev", selector=None, trigger="test", total=1)
         assert ws.state.mark_interrupted() == 0  # our own run: still running
-        assert ws.state.run("r-live")["status"] == "running"
+        assert ws.state.run("r-live").status == "running"
         # the same PID with another process's token: a predecessor that died
         ws.engine.connection.execute("UPDATE interlace.runs SET owner = ? WHERE run_id = 'r-live'",
                                      [f"{os.getpid()}:0:deadbeef"])
         assert ws.state.mark_interrupted() == 1
-        assert ws.state.run("r-live")["status"] == "interrupted"
+        assert ws.state.run("r-live").status == "interrupted"
 
 
 def test_a_notebook_run_whose_pid_now_belongs_to_another_process_is_interrupted(tmp_path: Path) -> None:
