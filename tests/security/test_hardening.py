@@ -3,6 +3,7 @@ creation, security headers, trusted hosts, conflicting credentials, the last adm
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -73,24 +74,24 @@ EXITING = {"models/quits.py": "import sys\nsys.exit(3)\n", "models/ok.sql": "SEL
 
 
 def test_a_model_file_calling_sys_exit_is_a_model_error_in_the_api(live_factory: Callable[..., Live]) -> None:
+    """It was a plain-text 500 on every endpoint; now the file is that model's error, the rest works."""
     live = live_factory(EXITING)
     with live.client("read") as c:
-        response = c.get("/api/v1/models")
-        assert response.status_code == 409
-        error = response.json()["error"]
-        assert error["code"] == "MODEL_DEFINITION_ERROR"
-        assert error["message"] == "importing the file raised SystemExit: 3"
-        assert error["details"]["origin"] == "models/quits.py:2"
+        assert c.get("/api/v1/models").status_code == 200
+        steps = {s["model"]: s for s in c.get("/api/v1/plan").json()["steps"]}
+        assert steps["quits"]["action"] == "error"
+        assert steps["quits"]["reason"] == "cannot be built: models/quits.py:2: importing the file raised SystemExit: 3"
+        assert steps["ok"]["action"] == "build"
         assert c.get("/health").status_code == 200
 
 
 def test_a_model_file_calling_sys_exit_is_a_model_error_in_the_cli(tmp_path: Path) -> None:
     write_files(tmp_path, EXITING)
     result = subprocess.run([INTERLACE, "plan", "--project-dir", str(tmp_path)], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "models/quits.py:2: importing the file raised SystemExit: 3" in result.stderr
-    assert "Fix: fix the error in the file (it runs when the project is loaded)" in result.stderr
+                            timeout=120, env={**os.environ, "COLUMNS": "500", "NO_COLOR": "1"})
+    assert result.returncode == 1, result.stdout + result.stderr  # was 3, silently
+    assert "✗ models/quits.py:2: importing the file raised SystemExit: 3" in result.stdout
+    assert "Fix: fix the error in the file (it runs when the project is loaded)" in result.stdout
 
 
 # -- SIGTERM ---------------------------------------------------------------------------------------
