@@ -82,6 +82,9 @@ class RateLimitConfig(_Strict):
     enabled: bool = True
     rate: float = Field(default=50.0, gt=0)
     burst: int = Field(default=200, ge=1)
+    # failed authentications (bad keys, bad logins) per client address, whether or not enabled
+    failed_auth_rate: float = Field(default=1.0, gt=0)
+    failed_auth_burst: int = Field(default=30, ge=1)
 
 
 class CorsConfig(_Strict):
@@ -105,6 +108,10 @@ class ServiceConfig(_Strict):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # Host header values answered besides the listen address, localhost and 127.0.0.1 (e.g. the
+    # name a proxy forwards); required to bind 0.0.0.0 safely
+    trusted_hosts: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)  # larger request bodies get 413
     auth: AuthConfig = Field(default_factory=AuthConfig)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     cors: CorsConfig = Field(default_factory=CorsConfig)
@@ -234,9 +241,16 @@ def load_config(project_dir: Path, env: str | None = None) -> LoadedConfig:
     return LoadedConfig(config=config, env=env, files=tuple(files))
 
 
+MAX_YAML_DEPTH = 64          # mappings and lists nested in each other
+MAX_YAML_VALUES = 100_000    # values after expanding aliases (a 2 KB alias bomb expands to billions)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
+    from interlace.project.source_files import read_config_text
+
+    text = read_config_text(path)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = _load_bounded(text, path) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -246,6 +260,60 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError("the top level must be a mapping of keys to values", origin=str(path),
                           hint="start the file with keys such as 'connections:'")
     return data
+
+
+def _load_bounded(text: str, path: Path) -> Any:
+    """``yaml.safe_load`` that refuses deep nesting and alias expansion past the limits above."""
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise _too_deep(path) from None
+        if node is None:
+            return None
+        _check_size(node, path)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _too_deep(path: Path, line: int | None = None) -> ConfigError:
+    return ConfigError(f"the YAML nests deeper than {MAX_YAML_DEPTH} levels",
+                       origin=f"{path}:{line}" if line else str(path),
+                       hint="a configuration file needs a few levels: flatten the structure")
+
+
+def _check_size(root: yaml.Node, path: Path) -> None:
+    """Count the values the document expands to (each alias counts its whole target), iteratively."""
+    expanded: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > MAX_YAML_DEPTH:
+            raise _too_deep(path, node.start_mark.line + 1)
+        children = _children(node)
+        if done or not children:
+            total = 1 + sum(expanded[id(c)] for c in children)
+            if total > MAX_YAML_VALUES:
+                raise ConfigError(
+                    f"the YAML expands to more than {MAX_YAML_VALUES:,} values through its aliases (*name)",
+                    origin=f"{path}:{node.start_mark.line + 1}",
+                    hint="a configuration file needs no repeated aliases: write the values out")
+            expanded[id(node)] = total
+            continue
+        if id(node) in expanded:
+            continue
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in expanded)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 def _substitute(value: Any, *, env: str, file: Path, key: str) -> Any:

@@ -83,10 +83,15 @@ def generate_key(name: str, scope: str) -> NewKey:
     return NewKey(check_name(name), check_scope(scope), key_id, f"ilk_{key_id}_{secrets.token_urlsafe(32)}")
 
 
-def create_key(state: StateStore, name: str, scope: str) -> NewKey:
-    """Make a key, store its hash, and return it (the only time the key is known)."""
+def create_key(state: StateStore, name: str, scope: str, *, confirmed: bool = True) -> NewKey:
+    """Make a key, store its hash, and return it (the only time the key is known).
+
+    With ``confirmed=False`` the key does not work until ``state.confirm_api_key(key_id)``: the
+    CLI confirms it once it has printed it, so a kill in between leaves no key nobody saw.
+    """
     new = generate_key(name, scope)
-    state.create_api_key(key_id=new.key_id, name=new.name, scope=new.scope, key_hash=hash_key(new.key))
+    state.create_api_key(key_id=new.key_id, name=new.name, scope=new.scope, key_hash=hash_key(new.key),
+                         confirmed=confirmed)
     return new
 
 
@@ -96,13 +101,18 @@ class KeyStore:
     def __init__(self, state: StateStore) -> None:
         self._state = state
 
-    def create(self, name: str, scope: str) -> NewKey:
+    def create(self, name: str, scope: str, *, confirmed: bool = True) -> NewKey:
+        """Store a new key; ``confirmed=False`` until :meth:`confirm` (after it has been shown)."""
         if self._state.read_only:
             from interlace.errors import ReadOnlyError
 
             raise ReadOnlyError("this environment's warehouse is read-only, so keys cannot be stored in it",
                                 hint="give keys through environment variables (service.auth.keys) instead")
-        return create_key(self._state, name, scope)
+        return create_key(self._state, name, scope, confirmed=confirmed)
+
+    def confirm(self, key_id: str) -> None:
+        """The key was shown to its creator: from now on it authenticates."""
+        self._state.confirm_api_key(key_id)
 
     def list(self, *, include_revoked: bool = False) -> list[ApiKeyRecord]:
         return self._state.api_keys(include_revoked=include_revoked)
@@ -162,6 +172,10 @@ class KeyRing:
         if record is None or not hmac.compare_digest(str(record.key_hash), digest):
             return None
         return Principal(record.name, record.scope, "store")
+
+    def env_admins(self) -> list[str]:
+        """Names of the admin keys given through environment variables."""
+        return [name for _, name, scope in self._env if scope == "admin"]
 
     def forget(self) -> None:
         """Drop cached records (after a key is created or revoked in this process)."""

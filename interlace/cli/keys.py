@@ -27,12 +27,14 @@ def keys() -> None:
 def create(name: str, scope: str, project_dir: str, env: str | None, as_json: bool) -> None:
     """Create the key NAME and print it once: only its hash is stored."""
     with open_workspace(project_dir, env) as ws:
-        new = ws.keys.create(name, scope)
-    if as_json:
-        print(json.dumps({"name": new.name, "scope": new.scope, "key_id": new.key_id, "key": new.key}))
-        return
-    err_console.print(f"Created key '{new.name}' (scope {new.scope}). Copy it now: it is not shown again.")
-    print(new.key)
+        # stored unconfirmed, shown, then confirmed: killed before it is shown, the key never works
+        new = ws.keys.create(name, scope, confirmed=False)
+        if as_json:
+            print(json.dumps({"name": new.name, "scope": new.scope, "key_id": new.key_id, "key": new.key}), flush=True)
+        else:
+            err_console.print(f"Created key '{new.name}' (scope {new.scope}). Copy it now: it is not shown again.")
+            print(new.key, flush=True)
+        ws.keys.confirm(new.key_id)
 
 
 @keys.command("list")
@@ -51,6 +53,8 @@ def list_(include_revoked: bool, project_dir: str, env: str | None, as_json: boo
         return
     for row in rows:
         revoked = f"  revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else ""
+        if not row["confirmed"]:
+            revoked += "  UNCONFIRMED (its creation was interrupted; it never works: revoke it)"
         click.echo(f"{row['name']:<24} {row['key_id']}  {row['scope']:<6} "
                    f"created {row['created_at']:%Y-%m-%d %H:%M}{revoked}")
 

@@ -25,7 +25,7 @@ def call_python_model(ctx: BuildContext, cursor_filter: CursorFilter | None) -> 
     inputs = {param: _input(ctx, backend, dep, cursor_filter) for param, dep in _parameters(spec)}
     try:
         result = spec.func(**inputs)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a model is that model's failure
         raise ExecutionError(
             f"the Python model raised {type(exc).__name__}: {exc}",
             model=spec.name, origin=str(spec.origin), details=user_traceback(exc),

@@ -18,6 +18,7 @@ from sqlglot.tokens import Token, TokenType
 
 from interlace.errors import ModelParseError
 from interlace.origin import Origin, at_line
+from interlace.project.source_files import check_nesting
 
 __all__ = ["analyse_sql", "normalize_sql", "parse_sql", "sql_references", "table_reference"]
 
@@ -44,8 +45,13 @@ def _token_text(token: Token) -> str:
 
 def parse_sql(sql: str, *, model: str, path: str | Origin, first_line: int) -> list[Any]:
     """Parse ``sql`` (DuckDB dialect); a parse error names the file line of the problem."""
+    check_nesting(sql, display=path, first_line=first_line, model=model)
     try:
         return [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
+    except RecursionError:  # deep nesting of another kind than parentheses (CASE, operators...)
+        raise ModelParseError("the SQL nests too deeply to analyse", model=model, origin=at_line(path, first_line),
+                              hint="flatten the expression (use a CTE or a helper model), or declare "
+                                   "dependencies=[...] in the header so the SQL is not analysed") from None
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         line = first_line + int(err.get("line") or 1) - 1

@@ -11,6 +11,7 @@ from pathlib import Path
 from interlace.errors import ModelDefinitionError, ModelParseError, ProjectError
 from interlace.project.decorators import collecting
 from interlace.project.parse_cache import ParseCache
+from interlace.project.source_files import MAX_MODEL_BYTES, check_inside, read_text
 from interlace.project.spec import ModelSpec, Origin
 from interlace.project.sql_header import parse_sql_models
 
@@ -46,25 +47,26 @@ def discover_models(root: Path, paths: list[str],
     for path in model_files(root, paths):
         rel = path.relative_to(root).as_posix()
         if broken is None:
-            specs.extend(_load(path, rel, cache, seen))
+            specs.extend(_load(path, rel, cache, seen, root))
             continue
         try:
-            specs.extend(_load(path, rel, cache, seen))
+            specs.extend(_load(path, rel, cache, seen, root))
         except ProjectError as exc:
             broken[rel] = exc
     cache.save(keep=seen)
     return specs
 
 
-def _load(path: Path, rel: str, cache: ParseCache, seen: set[str]) -> list[ModelSpec]:
-    """The models of one file."""
+def _load(path: Path, rel: str, cache: ParseCache, seen: set[str], root: Path) -> list[ModelSpec]:
+    """The models of one file (never one that links out of the project)."""
+    check_inside(path, root, display=rel)
     if path.suffix == ".sql":
         seen.add(rel)
-        content = path.read_bytes()
-        digest = cache.digest(content)
+        text = read_text(path, display=rel, limit=MAX_MODEL_BYTES, error=ModelParseError)
+        digest = cache.digest(text.encode())
         parsed = cache.get(rel, digest)
         if parsed is None:
-            parsed = parse_sql_models(content.decode(), path=rel, stem=path.stem)
+            parsed = parse_sql_models(text, path=rel, stem=path.stem)
             cache.put(rel, digest, parsed)
         return list(parsed)
     if path.suffix == ".ipynb":
@@ -92,7 +94,9 @@ def load_python_file(path: Path, *, display: str) -> list[ModelSpec]:
             ) from None
         except ModelDefinitionError:
             raise
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # sys.exit() in a model file is the model's error, not ours
             raise ModelDefinitionError(
                 f"importing the file raised {type(exc).__name__}: {exc}",
                 origin=_failing_line(exc, path, display),

@@ -207,7 +207,7 @@ def _run_code_cell(source: str, namespace: dict[str, Any], origin: Origin) -> li
                 line = exc.origin[len(filename):].lstrip(":")
                 exc.origin = str(Origin(origin.path, int(line) if line.isdigit() else None, origin.cell))
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a cell is the cell's error
             raise ModelDefinitionError(
                 f"the cell raised {type(exc).__name__}: {exc}",
                 origin=str(Origin(origin.path, _failing_line(exc, filename), origin.cell)),

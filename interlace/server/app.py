@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
@@ -30,8 +31,11 @@ from interlace.server.api.docs import OPENAPI_PATH, install_docs
 from interlace.server.api.errors import install_error_handlers
 from interlace.server.api.ratelimit import RateLimiter
 from interlace.server.api.routes import ROUTERS, requires
+from interlace.server.api.whitelist import check_whitelist
 from interlace.server.login import install_login
+from interlace.server.security import DashboardFilter, SecurityMiddleware, allowed_hosts
 from interlace.server.service import Service
+from interlace.server.sessions import DashboardSessions
 
 if TYPE_CHECKING:
     import uvicorn
@@ -45,11 +49,13 @@ DASHBOARD_PATH = "/dashboard"
 
 
 def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = None, dashboard: bool = True,
-               origins: list[str] | None = None, scheduler: bool = False) -> FastAPI:
+               origins: list[str] | None = None, scheduler: bool = False,
+               listen: tuple[str, int] | None = None) -> FastAPI:
     """The ASGI app for ``workspace``; ``service_config`` defaults to the project's ``service:``.
 
     ``origins`` are the ``host:port`` values the dashboard's websocket may come from. With
-    ``scheduler``, the app fires the project's schedules on a thread while it serves.
+    ``scheduler``, the app fires the project's schedules on a thread while it serves. ``listen``
+    is the address served, which (with ``service.trusted_hosts``) sets the Host values answered.
     """
     conf = service_config or workspace.loaded.config.service
     title = workspace.loaded.config.name or workspace.root.name
@@ -72,6 +78,8 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
     app.state.interlace = svc
     app.state.keyring = KeyRing(conf.auth, workspace.keys)
     app.state.sessions = Sessions(conf.auth.session_hours)
+    app.state.dashboard_sessions = DashboardSessions(conf.auth.session_hours * 3600)
+    app.state.auth_failures = RateLimiter(conf.rate_limit.failed_auth_rate, conf.rate_limit.failed_auth_burst)
     install_error_handlers(app)
     app.state.included = []
     for router, prefixed in ROUTERS():
@@ -90,14 +98,26 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
 
         mount_dashboard(app, svc, path=DASHBOARD_PATH, origins=origins or [])
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    if conf.auth.enabled:
+        check_whitelist(route_table(app), conf.auth.whitelist)
     limiter = RateLimiter(conf.rate_limit.rate, conf.rate_limit.burst) if conf.rate_limit.enabled else None
+    app.add_middleware(DashboardFilter, dashboard_path=DASHBOARD_PATH if dashboard else None)
     app.add_middleware(GuardMiddleware, routes_of=lambda: route_table(app), auth=conf.auth,
-                       keys=app.state.keyring, sessions=app.state.sessions, limiter=limiter)
+                       keys=app.state.keyring, sessions=app.state.sessions, limiter=limiter,
+                       bindings=app.state.dashboard_sessions, failures=app.state.auth_failures,
+                       streams=(f"{API_PREFIX}/events",))
     if conf.cors.origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(conf.cors.origins), allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
                            expose_headers=["Retry-After", "X-Request-ID"])
+    hosts = allowed_hosts(*listen, conf.trusted_hosts) if listen else (frozenset(conf.trusted_hosts) or None)
+    if hosts is None and listen is not None:
+        log.warning("the server listens on every interface and service.trusted_hosts is empty: it answers to "
+                    "any Host header. List the names clients use in service.trusted_hosts.")
+    # outermost: refuse untrusted hosts, foreign websocket origins and oversized bodies before anything
+    app.add_middleware(SecurityMiddleware, hosts=lambda: hosts, cors_origins=conf.cors.origins,
+                       max_body_bytes=conf.max_body_bytes, dashboard_path=DASHBOARD_PATH if dashboard else None)
     if not conf.auth.enabled:
         log.warning("service.auth.enabled is false: the API and dashboard accept requests WITHOUT a key "
                     "and grant them every scope. Enable it before exposing this server.")
@@ -182,8 +202,9 @@ def _server(workspace: Workspace, host: str | None, port: int | None, dashboard:
     sock = _bind(host, conf.port if port is None else port)
     bound = sock.getsockname()[1]
     origins = [f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"]
-    app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler)
-    config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on")
+    app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler, listen=(host, bound))
+    config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on",
+                            ws_max_size=conf.max_body_bytes)
     return uvicorn.Server(config), sock, host, bound
 
 
@@ -193,7 +214,18 @@ def serve(workspace: Workspace, host: str | None = None, port: int | None = None
     server, sock, host, bound = _server(workspace, host, port, dashboard, log_level, scheduler)
     if on_ready is not None:
         on_ready(host, bound)
-    server.run(sockets=[sock])
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that was
+    # there before it: with the default one the process dies before the warehouse is closed.
+    # Turn it into the KeyboardInterrupt a Ctrl-C gives, which the caller ends cleanly on.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def start_in_thread(workspace: Workspace, host: str | None = None, port: int | None = None, *,

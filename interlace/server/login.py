@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from interlace.server.api.auth import LOGIN_PATH, SESSION_COOKIE
+from interlace.server.api.auth import LOGIN_PATH, SESSION_COOKIE, failed_authentication
 
 __all__ = ["install_login"]
 
@@ -43,16 +43,18 @@ _PAGE = """<!doctype html>
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect a login to another host."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or len(target) > 2000):
         return "/dashboard"
     return target
 
 
 def install_login(app: FastAPI, project: str) -> None:
-    def page(next_: str, error: str = "", status: int = 200) -> HTMLResponse:
+    def page(next_: str, error: str = "", status: int = 200, retry: str | None = None) -> HTMLResponse:
         body = _PAGE.format(action=LOGIN_PATH, project=html.escape(project), next=html.escape(next_),
                             error=f'<p class="error" id="login-error">{html.escape(error)}</p>' if error else "")
-        return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-store", **({"Retry-After": retry} if retry else {})}
+        return HTMLResponse(body, status_code=status, headers=headers)
 
     @app.get(LOGIN_PATH, include_in_schema=False, response_class=HTMLResponse)
     def login_form(request: Request) -> HTMLResponse:
@@ -60,11 +62,17 @@ def install_login(app: FastAPI, project: str) -> None:
 
     @app.post(LOGIN_PATH, include_in_schema=False)
     async def login(request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+        try:
+            form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:  # more fields than the form has
+            return page("/dashboard", "The sign-in form was not valid: send only 'key' and 'next'.", status=400)
         key = (form.get("key") or [""])[0].strip()
         target = _safe_next((form.get("next") or [""])[0])
         principal = request.app.state.keyring.resolve(key) if key else None
         if principal is None:
+            refusal = failed_authentication(request.app.state.auth_failures, request.scope)
+            if refusal is not None:
+                return page(target, f"Too many failed sign-ins: {refusal[0]}.", status=429, retry=refusal[1])
             return page(target, "That key is not valid (unknown or revoked).", status=401)
         token = request.app.state.sessions.create(principal)
         response = RedirectResponse(target, status_code=303)

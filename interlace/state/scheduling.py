@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from interlace.state.liveness import is_alive, process_token
+
 if TYPE_CHECKING:
     import threading
 
@@ -101,8 +103,9 @@ class SchedulingState:
         with self._lock:
             self._cursor.execute(
                 "INSERT INTO interlace.notebook_runs (run_id, notebook, parameters, status, trigger, kernel, pid, "
-                "started_at, output_path) VALUES (?, ?, ?, 'running', ?, ?, ?, now(), ?)",
-                [run_id, notebook, json.dumps(parameters, default=str), trigger, kernel, os.getpid(), output_path])
+                "owner, started_at, output_path) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, now(), ?)",
+                [run_id, notebook, json.dumps(parameters, default=str), trigger, kernel, os.getpid(),
+                 process_token(), output_path])
 
     def finish_notebook_run(self, run_id: str, *, status: str, duration_ms: float, error: str | None,
                             failed_cell: dict[str, Any] | None) -> None:
@@ -120,8 +123,9 @@ class SchedulingState:
         notebook opens the warehouse too, so a live runner's record is left alone)."""
         with self._lock:
             rows = self._cursor.execute(
-                "SELECT run_id, pid FROM interlace.notebook_runs WHERE status = 'running'").fetchall()
-            dead = [run_id for run_id, pid in rows if not _alive(pid)]
+                "SELECT run_id, pid, owner FROM interlace.notebook_runs WHERE status = 'running'").fetchall()
+            # the owner token tells a live runner from a new process that got a dead one's PID
+            dead = [run_id for run_id, pid, owner in rows if not (is_alive(owner) if owner else _alive(pid))]
             if dead:
                 self._cursor.execute(
                     "UPDATE interlace.notebook_runs SET status = 'interrupted', finished_at = now(), "

@@ -158,4 +158,11 @@ VERSIONS: tuple[str, ...] = (
         PRIMARY KEY (schedule, scheduled_at)
     );
     """,
+    # 6: a liveness token per run that survives PID reuse (a server restarted as PID 1 in a container
+    # has the PID of the one that died); and keys stored before they were shown are "unconfirmed"
+    """
+    ALTER TABLE interlace.runs ADD COLUMN owner VARCHAR;   -- pid:start-ticks:random of the process
+    ALTER TABLE interlace.notebook_runs ADD COLUMN owner VARCHAR;
+    ALTER TABLE interlace.api_keys ADD COLUMN confirmed BOOLEAN DEFAULT true;
+    """,
 )

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from interlace.errors import KeyExistsError, StateError
+from interlace.state.liveness import process_token
 from interlace.state.scheduling import SchedulingState
 from interlace.state.schema import VERSIONS
 
@@ -95,6 +96,7 @@ class ApiKeyRecord(_Record):
     created_at: datetime | None = None
     revoked_at: datetime | None = None
     key_hash: str | None = None
+    confirmed: bool = True  # false: stored, never shown (its creation was interrupted); never authenticates
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -217,13 +219,16 @@ class StateStore(SchedulingState):
                     raise
 
     def mark_interrupted(self) -> int:
-        """Mark runs left ``running`` by a process that died (we hold the file lock now)."""
+        """Mark runs left ``running`` by a process that died (we hold the file lock now).
+
+        Ownership is the process's liveness token, not its PID, which a restarted container reuses.
+        """
         with self._lock:
             rows = self._cursor.execute(
                 "UPDATE interlace.runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()), "
                 "error = coalesce(error, 'the process running it ended before the run finished') "
-                "WHERE status IN ('queued', 'running') AND pid IS DISTINCT FROM ? RETURNING run_id",
-                [os.getpid()],
+                "WHERE status IN ('queued', 'running') AND owner IS DISTINCT FROM ? RETURNING run_id",
+                [process_token()],
             ).fetchall()
         self.mark_notebook_runs_interrupted()
         return len(rows)
@@ -241,10 +246,11 @@ class StateStore(SchedulingState):
                     total: int) -> None:
         with self._lock:
             self._cursor.execute(
-                "INSERT INTO interlace.runs (run_id, status, started_at, env, selector, trigger, pid, models_total) "
-                "VALUES (?, ?, now(), ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, "
-                "started_at = excluded.started_at, pid = excluded.pid, models_total = excluded.models_total",
-                [run_id, status, env, selector, trigger, os.getpid(), total],
+                "INSERT INTO interlace.runs (run_id, status, started_at, env, selector, trigger, pid, owner, "
+                "models_total) VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+                "status = excluded.status, started_at = excluded.started_at, pid = excluded.pid, "
+                "owner = excluded.owner, models_total = excluded.models_total",
+                [run_id, status, env, selector, trigger, os.getpid(), process_token(), total],
             )
 
     def finish_run(self, run_id: str, *, status: str, succeeded: int, failed: int, skipped: int,
@@ -559,35 +565,46 @@ class StateStore(SchedulingState):
     def close(self) -> None:
         self._cursor.close()
 
-    # -- API keys (hashes only; see interlace.keys) ---------------------------------------
-    def create_api_key(self, *, key_id: str, name: str, scope: str, key_hash: str) -> None:
-        """Record a new key; a name may be held by one active (not revoked) key at a time."""
+    # -- API keys (hashes only; see interlace.keys) ------ ---------------------------------------
+    def create_api_key(self, *, key_id: str, name: str, scope: str, key_hash: str, confirmed: bool = True) -> None:
+        """Record a new key; a name may be held by one active (not revoked) confirmed key at a time.
+
+        An unconfirmed key (stored, then its creator died before showing it) never authenticates;
+        creating a key of the same name revokes it.
+        """
         with self._lock:
             cur = self._cursor
             cur.begin()
             try:
-                taken = cur.execute("SELECT count(*) FROM interlace.api_keys WHERE name = ? AND revoked_at IS NULL",
-                                    [name]).fetchall()[0]
+                taken = cur.execute("SELECT count(*) FROM interlace.api_keys WHERE name = ? AND revoked_at IS NULL "
+                                    "AND confirmed", [name]).fetchall()[0]
                 if taken and taken[0]:
                     raise KeyExistsError(f"an active API key is already named '{name}'",
                                      hint=f"choose another name, or revoke it first: interlace keys revoke {name}")
-                cur.execute("INSERT INTO interlace.api_keys (key_id, name, scope, key_hash, created_at) "
-                            "VALUES (?, ?, ?, ?, now())", [key_id, name, scope, key_hash])
+                cur.execute("UPDATE interlace.api_keys SET revoked_at = now() WHERE name = ? AND revoked_at IS NULL",
+                            [name])
+                cur.execute("INSERT INTO interlace.api_keys (key_id, name, scope, key_hash, created_at, confirmed) "
+                            "VALUES (?, ?, ?, ?, now(), ?)", [key_id, name, scope, key_hash, confirmed])
                 cur.commit()
             except BaseException:
                 cur.rollback()
                 raise
 
+    def confirm_api_key(self, key_id: str) -> None:
+        """The key was shown to its creator: from now on it authenticates."""
+        with self._lock:
+            self._cursor.execute("UPDATE interlace.api_keys SET confirmed = true WHERE key_id = ?", [key_id])
+
     def api_keys(self, *, include_revoked: bool = False) -> list[ApiKeyRecord]:
-        """Every key's name, id, scope and dates (never the hash), oldest first."""
+        """Every key's name, id, scope, dates and confirmation (never the hash), oldest first."""
         return [ApiKeyRecord.from_row(r) for r in self._dicts(
-            "SELECT name, key_id, scope, created_at, revoked_at FROM interlace.api_keys "
+            "SELECT name, key_id, scope, created_at, revoked_at, confirmed FROM interlace.api_keys "
             "WHERE ? OR revoked_at IS NULL ORDER BY created_at, name", [include_revoked])]
 
     def api_key(self, key_id: str) -> ApiKeyRecord | None:
-        """The active key with this id, including its hash (for verifying a presented key)."""
+        """The active, confirmed key with this id, including its hash (for verifying a presented key)."""
         rows = self._dicts("SELECT name, key_id, scope, key_hash, created_at FROM interlace.api_keys "
-                           "WHERE key_id = ? AND revoked_at IS NULL", [key_id])
+                           "WHERE key_id = ? AND revoked_at IS NULL AND confirmed", [key_id])
         return ApiKeyRecord.from_row(rows[0]) if rows else None
 
     def revoke_api_key(self, name: str) -> bool:

@@ -28,6 +28,10 @@ def full_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
     project = tmp_path_factory.mktemp("auth") / "shop"
     shutil.copytree(SHOP, project, ignore=shutil.ignore_patterns(".interlace", "__pycache__"))
+    # these tests send hundreds of bad keys on purpose: lift the per-address limit on failures
+    # (tests/security/test_availability.py checks that limit)
+    with (project / "config.yaml").open("a") as config:
+        config.write("service:\n  rate_limit: {failed_auth_burst: 100000}\n")
     live = start_live(project, dashboard=True)
     yield live
     live.server.stop()

@@ -12,6 +12,11 @@ dashboard's websockets alike. For each request it:
 5. finds the route the request will reach and its required scope; 403 ``FORBIDDEN`` if the
    principal lacks it;
 6. spends a token from the principal's bucket; 429 ``RATE_LIMITED`` with ``Retry-After``.
+
+Failed authentications (a bad key, a bad login) spend from a bucket per client address, so keys
+cannot be guessed at speed. Websockets and the event stream are served through
+:func:`interlace.server.sessions.watch`: their key is re-checked while they stay open, and a
+dashboard websocket must come with the credential that created its session.
 """
 
 from __future__ import annotations
@@ -34,8 +39,16 @@ from interlace.config import AuthConfig
 from interlace.keys import KeyRing, Principal
 from interlace.server.api.errors import STATUS
 from interlace.server.api.ratelimit import RateLimiter
+from interlace.server.sessions import (
+    ANONYMOUS,
+    CURRENT_CREDENTIAL,
+    Credential,
+    DashboardSessions,
+    session_id_of,
+    watch,
+)
 
-__all__ = ["SESSION_COOKIE", "GuardMiddleware", "RouteEntry", "Sessions", "required_scope", "route_table"]
+__all__ = ["SESSION_COOKIE", "GuardMiddleware", "failed_authentication", "RouteEntry", "Sessions", "required_scope", "route_table"]
 
 log = logging.getLogger("interlace.server")
 
@@ -138,8 +151,13 @@ class GuardMiddleware:
     """See the module docstring. ``app`` is the FastAPI app whose routes are matched for scopes."""
 
     def __init__(self, app: ASGIApp, *, routes_of: Callable[[], list[RouteEntry]], auth: AuthConfig,
-                 keys: KeyRing, sessions: Sessions, limiter: RateLimiter | None) -> None:
+                 keys: KeyRing, sessions: Sessions, limiter: RateLimiter | None,
+                 bindings: DashboardSessions | None = None, failures: RateLimiter | None = None,
+                 streams: tuple[str, ...] = ()) -> None:
         self.app = app
+        self._bindings = bindings
+        self._failures = failures or RateLimiter(1.0, 30)
+        self._streams = streams  # long-lived HTTP paths (SSE): watched like websockets
         self._routes_of = routes_of
         self._auth = auth
         self._keys = keys
@@ -163,10 +181,23 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         if not self._auth.enabled:
-            scope["interlace.principal"] = Principal("anonymous", "admin", "anonymous")
+            scope["interlace.principal"] = ANONYMOUS
+            CURRENT_CREDENTIAL.set(Credential("anonymous", ""))
             await self.app(scope, receive, send)
             return
-        principal, presented = self._authenticate(scope, headers)
+        credential, conflict = _credential(scope, headers)
+        if conflict:
+            await _deny(scope, send, "UNAUTHORIZED", "the request carries two different keys (X-API-Key and "
+                        "Authorization): send one", request_id, {"WWW-Authenticate": 'Bearer realm="interlace"'})
+            return
+        principal = self._resolve(credential)
+        presented = credential is not None and credential.kind == "key"
+        if principal is None and presented:
+            refusal = failed_authentication(self._failures, scope)
+            if refusal is not None:
+                await _deny(scope, send, "RATE_LIMITED", refusal[0], request_id, {"Retry-After": refusal[1]},
+                            {"retry_after": int(refusal[1])})
+                return
         if principal is None:
             if scope["type"] == "http" and _wants_html(scope, headers):
                 target = path + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
@@ -194,23 +225,31 @@ class GuardMiddleware:
                             request_id, {"Retry-After": retry}, {"retry_after": int(retry)})
                 return
         scope["interlace.principal"] = principal
+        assert credential is not None
+        CURRENT_CREDENTIAL.set(credential)
+        if scope["type"] == "websocket" or path in self._streams:
+            await self._serve_watched(scope, receive, send, credential, principal)
+            return
         await self.app(scope, receive, send)
+
+    def _resolve(self, credential: Credential | None) -> Principal | None:
+        return credential.resolve(self._keys, self._sessions) if credential is not None else None
+
+    async def _serve_watched(self, scope: Scope, receive: Receive, send: Send, credential: Credential,
+                             principal: Principal) -> None:
+        if scope["type"] == "websocket" and self._bindings is not None:
+            session_id = session_id_of(scope)
+            if session_id is not None and not self._bindings.allows(session_id, credential):
+                log.warning("refused a dashboard websocket: session %s was opened by another login", session_id[:12])
+                await send({"type": "websocket.close", "code": 1008, "reason": "SESSION_NOT_YOURS"})
+                return
+        await watch(scope, receive, send, self.app, still_valid=lambda: self._resolve(credential),
+                    limiter=self._limiter, bucket=f"{principal.source}:{principal.name}")
 
     def _is_public(self, path: str) -> bool:
         if path in (LOGIN_PATH, "/favicon.ico"):
             return True
         return any(path == p or (p.endswith("/") and path.startswith(p)) for p in self._whitelist)
-
-    def _authenticate(self, scope: Scope, headers: dict[str, str]) -> tuple[Principal | None, bool]:
-        presented = headers.get("x-api-key")
-        auth = headers.get("authorization", "")
-        if presented is None and auth[:7].lower() == "bearer ":
-            presented = auth[7:].strip()
-        if presented:
-            return self._keys.resolve(presented), True
-        if scope["type"] == "websocket" or scope.get("method") in SAFE_METHODS:
-            return self._sessions.resolve(_cookie(headers, SESSION_COOKIE)), False
-        return None, False
 
     def _scope_for(self, scope: Scope) -> str:
         if self._routes is None:
@@ -227,6 +266,32 @@ class GuardMiddleware:
                 partial = entry
         # a method the route does not allow (405) needs what the route needs; unknown paths: read
         return partial.scope if partial is not None else "read"
+
+
+def failed_authentication(failures: RateLimiter, scope: Scope) -> tuple[str, str] | None:
+    """Charge a failed authentication to the client's address: (message, Retry-After) once over."""
+    client = (scope.get("client") or ("unknown",))[0]
+    wait = failures.take(f"client:{client}")
+    if wait <= 0:
+        return None
+    retry = failures.retry_after(wait)
+    return f"too many failed authentications from {client}: retry in {retry}s", retry
+
+
+def _credential(scope: Scope, headers: dict[str, str]) -> tuple[Credential | None, bool]:
+    """What the request presents, and whether it presents two different keys."""
+    header_key = headers.get("x-api-key")
+    auth = headers.get("authorization", "")
+    bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    if header_key is not None and bearer is not None and header_key.strip() != bearer:
+        return None, True
+    presented = header_key or bearer
+    if presented:
+        return Credential("key", presented.strip()), False
+    if scope["type"] == "websocket" or scope.get("method") in SAFE_METHODS:
+        token = _cookie(headers, SESSION_COOKIE)
+        return (Credential("session", token) if token else None), False
+    return None, False
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interlace.errors import InterlaceError, ProjectError, StateError
+from interlace.server.api.limits import clip
 
 __all__ = ["STATUS", "ApiError", "ErrorBody", "error_response", "install_error_handlers", "responses",
            "status_of"]
@@ -31,6 +32,9 @@ STATUS: dict[str, int] = {
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "RATE_LIMITED": 429,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNTRUSTED_HOST": 400,
+    "LAST_ADMIN_KEY": 409,
     "MODEL_NOT_FOUND": 404,
     "RUN_NOT_FOUND": 404,
     "KEY_NOT_FOUND": 404,
@@ -79,7 +83,7 @@ class ApiError(Exception):
 
 def error_response(code: str, message: str, details: Any = None, *, request_id: str | None = None,
                    headers: dict[str, str] | None = None, status: int | None = None) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "details": details, "request_id": request_id}}
+    body = {"error": {"code": code, "message": clip(message), "details": clip(details), "request_id": request_id}}
     return JSONResponse(body, status_code=status or STATUS.get(code, 500), headers=headers)
 
 
@@ -108,6 +112,17 @@ def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
 
 def _request_id(request: Request) -> str | None:
     return request.scope.get("interlace.request_id")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -139,14 +154,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # 404 and 405 keep their status; any other client error (a body that is not JSON, ...) is a
         # VALIDATION_ERROR like every other malformed request, so clients see one status for it
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code)
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}.get(exc.status_code)
         if code is None:
             code = "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR"
         message = {"NOT_FOUND": f"no endpoint at {request.url.path}",
                    "METHOD_NOT_ALLOWED": f"{request.method} is not allowed on {request.url.path}"}.get(
             code, f"the request is not valid: {exc.detail}")
-        return error_response(code, message, request_id=_request_id(request),
-                              headers=dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else {}
+        if code == "METHOD_NOT_ALLOWED":  # every method of the path, not just its first route's
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(code, message, request_id=_request_id(request), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import typing
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from interlace.options import PlanOptions, RunOptions, flags_of
+from interlace.server.api.limits import MAX_SELECTOR
 
 __all__ = [
     "PlanRequest", "RunRequest", "options_model", "to_options",
@@ -36,7 +37,7 @@ def options_model(options: type, name: str) -> type[BaseModel]:
         default = f.default if f.default is not dataclasses.MISSING else None
         annotation = hints[field_name]
         if typing.get_origin(annotation) is tuple:  # tuple[str, ...] travels as a JSON array
-            annotation = list[str]
+            annotation = list[Annotated[str, Field(max_length=MAX_SELECTOR)]]
             default = list(default or ())
         fields[field_name] = (annotation, Field(default=default, description=flag.help,
                                                 **_BOUNDS.get(field_name, {})))
@@ -313,6 +314,8 @@ class KeyOut(_Out):
     scope: str
     created_at: datetime
     revoked_at: datetime | None = None
+    confirmed: bool = Field(default=True, description="false: stored but never shown (creation interrupted); "
+                                                      "it does not authenticate")
 
 
 class KeyCreated(KeyOut):

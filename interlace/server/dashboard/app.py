@@ -9,6 +9,7 @@ them to the DAG, the run progress and the tables.
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,6 @@ from interlace.formatting import rows_for_people
 from interlace.keys import Principal
 from interlace.options import RunOptions
 from interlace.server import queries
-from interlace.server.api.auth import SESSION_COOKIE
 from interlace.server.api.errors import ApiError
 from interlace.server.dashboard import views
 from interlace.server.dashboard.dag import DagView, dag_value, fold_event
@@ -39,8 +39,10 @@ POLL_MS = 300
 class Dashboard:
     """The views of one browser session."""
 
-    def __init__(self, svc: Service, principal: Principal, *, base: str, logout: str | None = None) -> None:
+    def __init__(self, svc: Service, principal: Principal, *, base: str, logout: str | None = None,
+                 recheck: Callable[[], Principal | None] | None = None) -> None:
         self.svc, self.principal, self.base, self.logout = svc, principal, base, logout
+        self._recheck = recheck or (lambda: principal)  # the key as it is now: revoked -> None
         self._pending: collections.deque[Event] = collections.deque(maxlen=10_000)
         self._remove_listener = svc.listen(self._pending.append)
         self._live: dict[str, Any] = {}
@@ -190,8 +192,18 @@ class Dashboard:
         self.preview_html.object = f'<div class="il-card"><h3>Preview (first 20 rows)</h3>{body}</div>'
 
     # -- runs ------------------------------------------------------------------------------------
+    def _allowed(self, scope: str) -> bool:
+        """Server-side check of every action: the key still valid and its scope enough."""
+        principal = self._recheck()
+        if principal is None or not principal.allows(scope):
+            why = "its key was revoked or the login expired" if principal is None else (
+                f"key '{principal.name}' has scope '{principal.scope}'; this needs '{scope}'")
+            self.message.object = f'<p class="il-status-failed" id="il-refused">Refused: {views.esc(why)}.</p>'
+            return False
+        return True
+
     def _start_run(self, _event: Any = None) -> None:
-        if not self.principal.allows("run"):
+        if not self._allowed("run"):
             return
         options = RunOptions(select=tuple((self.selector.value or "").split()), force=bool(self.force.value))
         try:
@@ -204,6 +216,8 @@ class Dashboard:
         self.cancel_button.disabled = False
 
     def _cancel_run(self, _event: Any = None) -> None:
+        if not self._allowed("run"):
+            return
         run_id = self._live.get("run_id")
         if run_id and self.svc.runs.cancel(run_id):
             self.message.object = f"<p>Cancelling run {views.esc(run_id)}…</p>"
@@ -240,31 +254,29 @@ class Dashboard:
         self._remove_listener()
 
 
-def session_principal(app: FastAPI) -> Principal | None:
-    """The principal of the Panel session being created (its login cookie or its key header)."""
-    cookies = pn.state.cookies or {}
-    principal = app.state.sessions.resolve(cookies.get(SESSION_COOKIE))
-    if principal is not None:
-        return principal
-    headers = {str(k).lower(): str(v) for k, v in (pn.state.headers or {}).items()}
-    key = headers.get("x-api-key") or (headers.get("authorization", "")[7:].strip()
-                                       if headers.get("authorization", "").lower().startswith("bearer ") else "")
-    if key:
-        resolved: Principal | None = app.state.keyring.resolve(key)
-        return resolved
-    return None
-
-
 def mount_dashboard(app: FastAPI, svc: Service, *, path: str, origins: list[str]) -> None:
-    """Serve the dashboard at ``path`` inside ``app`` (behind its auth middleware)."""
+    """Serve the dashboard at ``path`` inside ``app`` (behind its auth middleware).
+
+    Session ids are generated and signed by the server; what Bokeh embeds in the page carries no
+    request header or cookie (so no key and no session cookie reaches page scripts).
+    """
+    import secrets
+
     from panel.io.fastapi import add_applications
+
+    from interlace.server.sessions import open_dashboard_session
 
     auth_enabled = svc.workspace.loaded.config.service.auth.enabled
 
     def create() -> pn.viewable.Viewable:
-        principal = session_principal(app) if auth_enabled else Principal("anonymous", "admin", "anonymous")
-        if principal is None:  # the middleware lets no such session through; refuse all the same
+        context = pn.state.curdoc.session_context if pn.state.curdoc is not None else None
+        opened = open_dashboard_session(app, context.id if context is not None else None)
+        if opened is None:  # the middleware lets no such session through; refuse all the same
             return pn.pane.HTML('<p>Not signed in: <a href="/login">sign in</a>.</p>')
-        return Dashboard(svc, principal, base=path, logout="/logout" if auth_enabled else None).view()
+        principal, recheck = opened
+        return Dashboard(svc, principal, base=path, logout="/logout" if auth_enabled else None,
+                         recheck=recheck).view()
 
-    add_applications({path: create}, app=app, title="interlace", websocket_origin=origins or None)
+    add_applications({path: create}, app=app, title="interlace", websocket_origin=origins or None,
+                     sign_sessions=True, secret_key=secrets.token_urlsafe(32).encode(),
+                     include_headers=["User-Agent"], include_cookies=[])

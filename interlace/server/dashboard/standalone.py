@@ -52,12 +52,14 @@ def session() -> Any:
     page = pn.Column(pn.pane.HTML("<h2>interlace — sign in with an API key</h2>"), key, button, error)
 
     def sign_in(_event: Any) -> None:
-        principal = keyring.resolve(key.value.strip()) if key.value else None
+        presented = key.value.strip() if key.value else ""
+        principal = keyring.resolve(presented) if presented else None
         if principal is None:
             error.object = '<p style="color:#b3261e" id="login-error">That key is not valid (unknown or revoked).</p>'
             return
         key.value = ""
-        page[:] = [Dashboard(svc, principal, base="").view()]
+        # every action re-checks the key, so a key revoked after sign-in stops working
+        page[:] = [Dashboard(svc, principal, base="", recheck=lambda: keyring.resolve(presented)).view()]
 
     button.on_click(sign_in)
     return page

@@ -40,10 +40,20 @@ def create(body: KeyCreate, request: Request, svc: ServiceDep) -> KeyCreated:
 
 
 @router.delete("/{name}", status_code=204, summary="Revoke the active key called NAME (and its dashboard sessions)",
-               openapi_extra=requires("admin"), responses=responses("KEY_NOT_FOUND", "VALIDATION_ERROR"))
+               openapi_extra=requires("admin"), responses=responses("KEY_NOT_FOUND", "LAST_ADMIN_KEY", "VALIDATION_ERROR"))
 def revoke(request: Request, name: Annotated[str, Path(max_length=64)], svc: ServiceDep) -> None:
+    env_admins = request.app.state.keyring.env_admins()
+
+    def work(ws: Workspace) -> None:
+        admins = [k.name for k in ws.keys.list() if k.scope == "admin" and k.confirmed]
+        if not env_admins and admins == [name]:
+            raise ApiError("LAST_ADMIN_KEY", f"'{name}' is the last admin key: revoking it would leave no key that "
+                           "can manage keys through the API; create another admin key first (POST /api/v1/keys with "
+                           "scope admin, or interlace keys create NAME --scope admin)", {"name": name})
+        ws.keys.revoke(name)
+
     try:
-        svc.call(lambda ws: ws.keys.revoke(name))
+        svc.call(work)
     except UnknownKeyError:
         raise ApiError("KEY_NOT_FOUND", f"no active stored key named '{name}' (keys given through environment "
                        "variables are revoked by removing them from service.auth.keys)", {"name": name}) from None
