@@ -622,15 +622,16 @@ def carry_model_state(cursor: duckdb.DuckDBPyConnection, *, source: str, target:
         cursor.execute(f"INSERT INTO {dst}.interlace.{table} SELECT {columns} FROM {src}.interlace.{table} "
                        f"WHERE {key} = ?", [model])
     cursor.execute(
-        f"INSERT INTO {dst}.interlace.model_runs SELECT * REPLACE (? AS run_id, 'promote' AS action, "
-        f"? AS reason) FROM {src}.interlace.model_runs WHERE model = ? AND status = 'success' "
+        # the source's build record, action kept ('build': the target's plan reads builds only)
+        f"INSERT INTO {dst}.interlace.model_runs SELECT * REPLACE (? AS run_id, ? AS reason) "
+        f"FROM {src}.interlace.model_runs WHERE model = ? AND status = 'success' AND action = 'build' "
         "ORDER BY finished_at DESC LIMIT 1", [run_id, f"promoted from {source}", model])
 
 
 def last_success(cursor: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, datetime]:
     """{model: finished_at of its latest successful build} in the warehouse attached as ``catalog``."""
     rows = cursor.execute(f"SELECT model, max(finished_at) FROM {_quote(catalog)}.interlace.model_runs "
-                          "WHERE status = 'success' GROUP BY model").fetchall()
+                          "WHERE status = 'success' AND action = 'build' GROUP BY model").fetchall()
     return {m: at for m, at in rows}
 
 
