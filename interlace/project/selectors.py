@@ -48,7 +48,7 @@ def _nonempty(token: str, models: Mapping[str, ModelSpec], graph: Graph,
     """What ``token`` selects; a selector that selects nothing is a mistake (a typo in a tag or a
     path), said with what exists, rather than a run that builds nothing."""
     chosen = _one(token, models, graph, modified)
-    if chosen or not models:
+    if chosen or not models or token.strip("+").startswith("state:"):  # nothing modified is no mistake
         return chosen
     method, _, value = token.strip("+").partition(":") if ":" in token else ("name", "", token.strip("+"))
     if method == "tag":

@@ -190,7 +190,7 @@ def test_server_connection_needs_a_dsn(make_project) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(project)
     assert str(err.value) == (
-        f"{project / 'config.yaml'}: key 'connections.pg': Value error, type postgres needs dsn: "
+        f"{project / 'config.yaml'}: key 'connections.pg': type postgres needs dsn: "
         "(a connection string such as 'host=... dbname=...') (got {'type': 'postgres'})\n"
         "Fix: correct the key named above (see the configuration reference in README.md)"
     )

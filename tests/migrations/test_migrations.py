@@ -13,6 +13,7 @@ from interlace.options import MigrateOptions
 from tests.conftest import run_cli
 
 MIGRATIONS = {
+    "config.yaml": "name: crm\n",
     "migrations/001_create_customers.up.sql": """
         CREATE SCHEMA crm;
         CREATE TABLE crm.customers (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL);
