@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-fast lint check bench clean browser
+.PHONY: demo test test-fast lint check bench clean browser postgres
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,10 +25,10 @@ demo: $(STAMP)
 # of this virtualenv (--nbval-lax: outputs are live widgets and timings, so cells are run, not diffed).
 NOTEBOOK_TESTS := notebooks --nbval-lax --nbval-current-env
 
-test: $(STAMP) check browser
+test: $(STAMP) check browser postgres
 	$(PY) -m pytest -q tests $(NOTEBOOK_TESTS)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) postgres
 	$(PY) -m pytest -q -m "not slow"
 
 # Browser tests drive Debian's Chromium with Playwright (which cannot download browsers here).
@@ -40,6 +40,19 @@ browser:
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else \
 			echo "WARNING: $(CHROMIUM) missing and not root: browser tests will be skipped (fail under CI)"; \
+		fi; \
+	fi
+
+# Connection tests start a real PostgreSQL (Debian's postgresql: initdb + pg_ctl on a temp dir).
+PG_BINDIR ?= /usr/lib/postgresql/15/bin
+postgres:
+	@if [ ! -x $(PG_BINDIR)/initdb ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's postgresql for the connection tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "WARNING: $(PG_BINDIR)/initdb missing and not root: the PostgreSQL tests will fail"; \
 		fi; \
 	fi
 

@@ -16,12 +16,15 @@ from interlace.errors import (
     ConfigError,
     CycleError,
     ExecutionError,
+    FunctionError,
     InterlaceError,
+    MigrationError,
     ModelDefinitionError,
     ProjectError,
     StateError,
     UnknownModelError,
 )
+from interlace.functions.discovery import udf
 from interlace.project.decorators import model
 
 if TYPE_CHECKING:
@@ -33,7 +36,9 @@ __all__ = [
     "ConfigError",
     "CycleError",
     "ExecutionError",
+    "FunctionError",
     "InterlaceError",
+    "MigrationError",
     "ModelDefinitionError",
     "ProjectError",
     "RunOptions",
@@ -44,6 +49,7 @@ __all__ = [
     "model",
     "open",
     "table",
+    "udf",
     "unload_ipython_extension",
 ]
 

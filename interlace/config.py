@@ -32,24 +32,67 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ConnectionType = Literal["duckdb", "sqlite", "postgres", "mysql", "ducklake"]
+_NEEDS_DSN = ("postgres", "mysql")
+
+
+def _check_location(kind: str, path: str | None, dsn: str | None) -> None:
+    if kind in _NEEDS_DSN and not dsn:
+        raise ValueError(f"type {kind} needs dsn: (a connection string such as 'host=... dbname=...')")
+    if kind not in _NEEDS_DSN and dsn:
+        raise ValueError(f"type {kind} is a file: give path:, not dsn:")
+
+
 class AttachConfig(_Strict):
-    """Another DuckDB file attached under ``name``; models reference it as ``name.schema.table``."""
+    """Another database attached under ``name``; models reference it as ``name.schema.table``.
+
+    ``duckdb`` and ``sqlite`` are files (``path``); ``postgres`` and ``mysql`` servers (``dsn``);
+    ``ducklake`` a catalog file (``path``, DuckDB or SQLite by ``metadata``) with data files under
+    ``data_path``.
+    """
 
     name: str
-    path: str
-    type: Literal["duckdb"] = "duckdb"
+    type: ConnectionType = "duckdb"
+    path: str | None = None
+    dsn: str | None = None
+    data_path: str | None = None
+    metadata: Literal["duckdb", "sqlite"] = "duckdb"
     read_only: bool = True
+
+    @model_validator(mode="after")
+    def _location(self) -> AttachConfig:
+        _check_location(self.type, self.path, self.dsn)
+        if self.type not in _NEEDS_DSN and not self.path:
+            raise ValueError(f"type {self.type} needs path:")
+        return self
 
 
 class ConnectionConfig(_Strict):
-    """A DuckDB warehouse file. ``access: read`` opens it read-only (writes fail clearly)."""
+    """A connection: the warehouse (a DuckDB file) or another catalog models may be written to.
 
-    type: Literal["duckdb"] = "duckdb"
+    ``access: read`` opens it read-only (writes fail clearly); ``shared: true`` says it is the
+    same in every environment (an overlay may not change it and its path may not use ``{env}``).
+    """
+
+    type: ConnectionType = "duckdb"
     path: str = ".interlace/{env}.duckdb"
+    dsn: str | None = None
+    data_path: str | None = None
+    metadata: Literal["duckdb", "sqlite"] = "duckdb"
     access: Literal["read", "write"] = "write"
     shared: bool = False
     attach: list[AttachConfig] = Field(default_factory=list)
     settings: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _location(self) -> ConnectionConfig:
+        _check_location(self.type, self.path, self.dsn)
+        return self
+
+    def as_attachment(self, name: str, path: str) -> AttachConfig:
+        """This connection attached to the warehouse under ``name`` (``path`` resolved)."""
+        return AttachConfig(name=name, type=self.type, path=None if self.dsn else path, dsn=self.dsn,
+                            data_path=self.data_path, metadata=self.metadata, read_only=self.access == "read")
 
 
 class RunConfig(_Strict):
@@ -218,6 +261,7 @@ def load_config(project_dir: Path, env: str | None = None) -> LoadedConfig:
         if not path.is_file():
             continue
         raw = _read_yaml(path)
+        _check_shared(raw, merged, path)
         raw = _substitute(raw, env=env, file=path, key="")
         _validate(raw, path)
         merged = _deep_merge(merged, raw)
@@ -238,11 +282,44 @@ def load_config(project_dir: Path, env: str | None = None) -> LoadedConfig:
             origin=str(files[-1] if files else project_dir),
             hint="name one of the entries under 'connections:'",
         )
+    main = config.connections[config.default_connection]
+    if main.type != "duckdb":
+        raise ConfigError(
+            f"the default connection '{config.default_connection}' is type {main.type}; the warehouse "
+            "(where models and state are kept) must be a DuckDB file",
+            origin=str(files[-1]), hint=f"make '{config.default_connection}' type duckdb and attach the "
+            f"{main.type} database as another connection (models write to it with connection=)",
+        )
     return LoadedConfig(config=config, env=env, files=tuple(files))
 
 
 MAX_YAML_DEPTH = 64          # mappings and lists nested in each other
 MAX_YAML_VALUES = 100_000    # values after expanding aliases (a 2 KB alias bomb expands to billions)
+
+
+def _check_shared(raw: Mapping[str, Any], before: Mapping[str, Any], file: Path) -> None:
+    """``shared: true`` connections are the same in every env: no ``{env}``, no overlay changes."""
+    connections = raw.get("connections")
+    if not isinstance(connections, Mapping):
+        return
+    earlier = before.get("connections") or {}
+    for name, conn in connections.items():
+        if name in earlier and isinstance(earlier[name], Mapping) and earlier[name].get("shared"):
+            raise ConfigError(
+                f"connection '{name}' is shared: true (the same in every environment), but this "
+                "overlay changes it", origin=str(file),
+                hint=f"remove connections.{name} from {file.name}, or set shared: false in config.yaml",
+            )
+        if not isinstance(conn, Mapping) or not conn.get("shared"):
+            continue
+        for key in ("path", "dsn", "data_path"):
+            value = conn.get(key)
+            if isinstance(value, str) and "{env}" in value:
+                raise ConfigError(
+                    f"connections.{name}.{key} uses {{env}}, but the connection is shared: true "
+                    "(the same in every environment)", origin=str(file),
+                    hint=f"give connections.{name}.{key} a fixed value, or set shared: false",
+                )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

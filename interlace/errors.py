@@ -9,6 +9,7 @@
     │   ├── UnknownRunError             a run id that no run has
     │   ├── DuplicateModelError         two models with one name
     │   ├── CycleError                  models that depend on each other
+    │   ├── FunctionError               a file under functions/ (a UDF or macro) that does not load
     │   ├── InvalidOptionError          a bad command option (--since after --until, ...)
     │   ├── NotebookError               a notebook to run: its path, parameters or kernel
     │   ├── UnknownScheduleError        a schedule name that no schedule has
@@ -22,6 +23,7 @@
     │   ├── KeyExistsError              an active API key already has that name
     │   ├── UnknownKeyError             no active API key has that name
     │   └── RunInProgressError          a run was asked for while another one is going (policy reject)
+    ├── MigrationError                  a file under migrations/, or applying / rolling one back
     └── InternalError                   a bug in interlace: please report it
 
 Every error carries structured fields (``model``, ``origin``, ``hint``, ``sql``) that widgets and the
@@ -43,11 +45,13 @@ __all__ = [
     "CycleError",
     "DuplicateModelError",
     "ExecutionError",
+    "FunctionError",
     "InterlaceError",
     "InterlaceWarning",
     "InternalError",
     "InvalidOptionError",
     "KeyExistsError",
+    "MigrationError",
     "ModelDefinitionError",
     "ModelParseError",
     "NotebookError",
@@ -178,6 +182,10 @@ class StalePlanError(ProjectError):
     code = "PLAN_STALE"
 
 
+class FunctionError(ProjectError):
+    code = "FUNCTION_ERROR"
+
+
 class ExecutionError(InterlaceError):
     code = "EXECUTION_ERROR"
 
@@ -223,6 +231,10 @@ class RunInProgressError(StateError):
 
     def to_dict(self) -> dict[str, str | None]:
         return {**super().to_dict(), "run_id": self.run_id}
+
+
+class MigrationError(InterlaceError):
+    code = "MIGRATION_ERROR"
 
 
 class InternalError(InterlaceError):

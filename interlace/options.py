@@ -17,13 +17,16 @@ __all__ = [
     "DocsOptions",
     "DocsServeOptions",
     "EnvOptions",
+    "ExportOptions",
     "Flag",
     "ForgetOptions",
     "HelpOptions",
     "InfoOptions",
     "LineageOptions",
+    "MigrateOptions",
     "ModelCellOptions",
     "PlanOptions",
+    "PromoteOptions",
     "QualityOptions",
     "RunOptions",
     "SchemaListOptions",
@@ -58,7 +61,7 @@ def _opt(*names: str, help: str, kind: str = "flag", type: type = str, default: 
 
 
 _SELECT_HELP = ("models to select: NAME, +NAME (with upstream), NAME+ (with downstream), tag:X, "
-                "path:models/X or a glob; several are a union")
+                "path:models/X, state:modified[+] or a glob; several are a union")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,49 @@ class DocsServeOptions:
 
     def build_options(self) -> DocsOptions:
         return DocsOptions(select=self.select, out=self.out, force=self.force)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateOptions:
+    """``migrate``: apply pending migrations/, list them, or roll back."""
+
+    listing: bool = _opt("--list", help="list the migrations and whether each is applied; change nothing",
+                      default=False)
+    dry_run: bool = _opt("--dry-run", help="show the migrations that would run, without running them",
+                         default=False)
+    rollback: bool = _opt("--rollback", help="roll back the latest applied migration (runs its .down.sql)",
+                          default=False)
+    to: int | None = _opt("--to", help="migrate to version N: up to it, or down to (and excluding) it; "
+                          "0 rolls back everything", kind="value", type=int, metavar="N")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """``export``: write a model's table to a file with DuckDB's COPY."""
+
+    model: str = _opt("model", help="the model whose table to export", kind="argument",
+                      default=dataclasses.MISSING, metavar="MODEL")
+    format: str | None = _opt("--format", help="parquet, csv or json (default: the model's export=, else "
+                              "from the --path suffix)", kind="value", metavar="FORMAT")
+    path: str | None = _opt("--path", help="the file (or, with --partition-by, directory) to write, relative "
+                            "to the project (default: the model's export=)", kind="value", metavar="PATH")
+    partition_by: tuple[str, ...] = _opt("--partition-by", help="parquet/csv: one directory per value of this "
+                                         "column (repeatable)", kind="many", default=(), metavar="COLUMN")
+
+
+@dataclass(frozen=True, slots=True)
+class PromoteOptions:
+    """``promote``: copy model tables from one environment's warehouse to another's, engine-side."""
+
+    select: tuple[str, ...] = _opt("select", help=_SELECT_HELP + " (default: every table model)",
+                                   kind="positional", default=(), metavar="SELECTOR")
+    source: str | None = _opt("--from", help="the environment to copy from (required)", kind="value",
+                              metavar="ENV")
+    target: str | None = _opt("--to", help="the environment to copy to (required)", kind="value",
+                              metavar="ENV")
+    dry_run: bool = _opt("--dry-run", help="show what would be copied, without copying", default=False)
+    force: bool = _opt("--force", help="overwrite target tables built more recently than the source",
+                       default=False)
 
 
 def check_window(since: str | None, until: str | None) -> None:

@@ -9,7 +9,7 @@ import dataclasses
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interlace.config import LoadedConfig, load_config
 from interlace.engine.compile import Resolved
@@ -21,16 +21,25 @@ from interlace.engine.run import Run, RunContext
 from interlace.engine.schema_modes import ColumnChange, compare_columns
 from interlace.errors import (
     InterlaceWarning,
+    InvalidOptionError,
     ReadOnlyError,
     StalePlanError,
     StateError,
     UnknownRunError,
 )
 from interlace.events import EventBus
+from interlace.functions.discovery import FunctionSpec, calls, changed_functions, discover_functions
 from interlace.kinds import is_inlined, is_persisted, materialization_of, strategy_of
 from interlace.lineage.graph import LineageGraph
 from interlace.lineage.project import project_lineage
-from interlace.options import RunOptions, check_window
+from interlace.migrations.runner import MigrationStatus, MigrationStep, Migrator
+from interlace.options import (
+    ExportOptions,
+    MigrateOptions,
+    PromoteOptions,
+    RunOptions,
+    check_window,
+)
 from interlace.planner.fingerprint import definitions, fingerprints
 from interlace.planner.inputs import file_stats
 from interlace.planner.plan import Plan, PlanBasis, PlanState, quality_plan
@@ -51,6 +60,10 @@ from interlace.state.store import (
     SchemaVersion,
     StateStore,
 )
+
+if TYPE_CHECKING:
+    from interlace.engine.export import ExportResult
+    from interlace.promote import PromoteResult
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
 
@@ -95,28 +108,26 @@ class Workspace:
         self.keys = KeyStore(self.state)
         self._project: Project | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
+        self._functions: dict[str, FunctionSpec] | None = None  # functions/, registered on first use
 
     def _attached_connections(self) -> list[Any]:
-        from interlace.config import AttachConfig
-
         conf = self.loaded.config
-        return [
-            AttachConfig(name=name, path=str(self.loaded.database_path(self.root, c)), read_only=c.access == "read")
-            for name, c in conf.connections.items() if name != conf.default_connection
-        ]
+        return [c.as_attachment(name, str(self.loaded.database_path(self.root, c)))
+                for name, c in conf.connections.items() if name != conf.default_connection]
 
     # -- the project -----------------------------------------------------------------------------
     @property
     def project(self) -> Project:
         """The project's models, discovered on first use (``reload()`` to read the files again)."""
         if self._project is None:
-            self._project = Project.discover(self.root, self.loaded, tolerant=True)
+            self._project = Project.discover(self.root, self.loaded, tolerant=True, functions=self.functions)
             for spec in self._declared.values():  # cells declared them: they outlive a reload()
                 self._project.declare(spec)
         return self._project
 
     def reload(self) -> Project:
         self._project = None
+        self._functions = None
         return self.project
 
     @property
@@ -138,7 +149,8 @@ class Workspace:
 
     def select(self, selector: str | tuple[str, ...] | None = None, *,
                exclude: str | tuple[str, ...] | None = None, graph: Graph | None = None) -> set[str]:
-        return select(self.models, graph or self.graph(), selector, exclude)
+        graph = graph or self.graph()
+        return select(self.models, graph, selector, exclude, modified=lambda: self._modified(graph))
 
     def declare(self, spec: ModelSpec) -> ModelSpec | None:
         """Add or replace a model declared interactively (a notebook cell); returns the one it replaced.
@@ -220,10 +232,11 @@ class Workspace:
         state = PlanState(
             is_built=lambda spec: self.engine.key(project.relation(spec)) in relations,
             last_builds=self.state.last_builds(),
-            fingerprints=fingerprints(self.models, graph.upstream, graph.order),
+            fingerprints=self._fingerprints(graph),
             file_stats=lambda spec: file_stats(self.root, spec),
             definitions=definitions(self.models),
             watermarked=self.state.watermarked(),
+            why_changed=self._why_changed(),
         )
         return make_plan(self.models, graph, chosen, state=state, force=options.force,
                          backfill=options.since is not None or options.until is not None)
@@ -231,7 +244,7 @@ class Workspace:
     def _basis(self, graph: Graph, relations: dict[tuple[str, str, str], str]) -> PlanBasis:
         project = self.project
         return PlanBasis(
-            fingerprints=fingerprints(self.models, graph.upstream, graph.order),
+            fingerprints=self._fingerprints(graph),
             built=frozenset(n for n, s in self.models.items() if self.engine.key(project.relation(s)) in relations),
             last_run=self.state.latest_run_id(),
         )
@@ -241,6 +254,10 @@ class Workspace:
         if self.engine.read_only:
             raise ReadOnlyError("this environment's warehouse is opened read-only (access: read)",
                                 hint="use an environment whose connection has access: write")
+        from interlace.engine.connections import check_writable
+
+        check_writable(self.models, self.loaded.config, self.engine.attached)
+        self.state.see_functions([(f.name, f.checksum, f.path) for f in self.functions.values()])
         relations = self.engine.relations()
         graph = self._graph(relations)
         context = RunContext(
@@ -327,7 +344,7 @@ class Workspace:
         read-only warehouse the analysis is used but not stored."""
         graph = self.graph()
         lineage, updates = project_lineage(
-            self.resolved(graph), graph.order, fingerprints(self.models, graph.upstream, graph.order),
+            self.resolved(graph), graph.order, self._fingerprints(graph),
             engine=self.engine, stored_fingerprints=self.state.lineage_fingerprints(),
             stored_edges=self.state.lineage_edges(), resolve=self.resolve, refresh=refresh,
         )
@@ -390,6 +407,7 @@ class Workspace:
 
     def sql(self, query: str, params: list[Any] | None = None) -> Any:
         """Run ad-hoc SQL on the engine; returns a DuckDB relation (``.df()``, ``.arrow()``, ...)."""
+        self.functions  # noqa: B018 - the project's UDFs and macros are callable here too
         cursor = self.engine.cursor()
         if params:
             return cursor.execute(query, params)
@@ -500,6 +518,88 @@ class Workspace:
 
     def schedule_fires(self, name: str | None = None, *, limit: int = 100) -> list[FireRecord]:
         return self.state.fires(name, limit=limit)
+
+    # -- user functions, migrations, export and promote (logic in their own modules) --------------
+    @property
+    def functions(self) -> dict[str, FunctionSpec]:
+        """The project's functions (functions/*.py UDFs, functions/*.sql macros), registered on the engine."""
+        if self._functions is None:
+            from interlace.functions.register import register_functions
+
+            found = {f.name: f for f in discover_functions(self.root)}
+            register_functions(self.engine, found.values())
+            self._functions = found
+        return self._functions
+
+    def function_calls(self) -> dict[str, tuple[str, ...]]:
+        """{model: the user functions it calls}, for models that call any."""
+        functions = self.functions
+        return {n: used for n, s in self.models.items() if (used := calls(s.sql or s.source, functions))}
+
+    def python_udf_models(self) -> tuple[str, ...]:
+        """Models whose SQL needs a Python UDF: only a process with this project's functions can run them."""
+        python = {n for n, f in self.functions.items() if f.kind == "python"}
+        return tuple(sorted(m for m, used in self.function_calls().items() if python & set(used)))
+
+    def _fingerprints(self, graph: Graph) -> dict[str, str]:
+        checksums = {m: "|".join(f"{n}:{self.functions[n].checksum}" for n in used)
+                     for m, used in self.function_calls().items()}
+        return fingerprints(self.models, graph.upstream, graph.order, checksums)
+
+    def _modified(self, graph: Graph) -> set[str]:
+        """``state:modified``: models whose fingerprint differs from their last build (or never built)."""
+        last, current = self.state.last_builds(), self._fingerprints(graph)
+        return {n for n, fp in current.items() if n not in last or last[n].fingerprint != fp}
+
+    def _why_changed(self) -> Any:
+        used, seen, functions = self.function_calls(), self.state.function_first_seen(), self.functions
+        return lambda name, last: changed_functions(used.get(name, ()), functions, seen, last.finished_at)
+
+    def migrations(self) -> list[MigrationStatus]:
+        """The migrations under migrations/, applied or pending (applied checksums verified)."""
+        return Migrator(self.root, self.engine, self.state).status()
+
+    def migrate(self, options: MigrateOptions | None = None) -> tuple[MigrationStep, ...]:
+        """Apply pending migrations (or roll back, per ``options``); returns the steps run (or, with
+        ``dry_run``, that would run)."""
+        options = options or MigrateOptions()
+        self.functions  # noqa: B018 - migrations may call the project's macros
+        migrator = Migrator(self.root, self.engine, self.state)
+        steps = migrator.steps(rollback=options.rollback, to=options.to)
+        if not options.dry_run:
+            migrator.apply(steps)
+        return steps
+
+    def export(self, options: ExportOptions) -> ExportResult:
+        """Write a model's table to a file (DuckDB COPY); format and path default to its export=."""
+        from interlace.engine.export import export_relation, format_of
+
+        spec = self.project.get(options.model)
+        configured = dict(spec.config.export or {})
+        path = options.path or configured.get("path")
+        if path is None:
+            raise InvalidOptionError(f"model '{spec.name}' has no export= to take the path from",
+                                     model=spec.name, hint=f"give --path, e.g. interlace export {spec.name} "
+                                     f"--path exports/{spec.name}.parquet")
+        fmt = format_of(path, options.format or (configured.get("format") if not options.path else None))
+        relation = self.project.relation(spec)
+        if not is_persisted(spec) or not self.engine.exists(relation):
+            raise StateError(f"model '{spec.name}' has no table to export ({relation} does not exist)",
+                             model=spec.name, hint=f"run `interlace run {spec.name}` first")
+        target = Path(path).expanduser()
+        cursor = self.engine.cursor()
+        try:
+            return export_relation(cursor, relation, model=spec.name, fmt=fmt,
+                                   path=target if target.is_absolute() else self.root / target,
+                                   partition_by=options.partition_by or tuple(configured.get("partition_by", ())))
+        finally:
+            cursor.close()
+
+    def promote(self, options: PromoteOptions) -> PromoteResult:
+        """Copy the selected table models from one environment's warehouse to another's (engine-side)."""
+        from interlace.promote import promote
+
+        return promote(self, options)
 
     # -- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:

@@ -53,11 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print their message (no traceback) and exit with status 2."""
     from interlace.cli import (  # noqa: F401 - registers the commands
         docs,
+        export,
         info,
         init,
         keys,
         lineage,
+        migrate,
         notebook,
+        promote,
         quality,
         run,
         schedule,

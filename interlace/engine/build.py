@@ -101,13 +101,26 @@ def build_model(ctx: BuildContext) -> BuildOutcome:
             sql = output.sql or (f"SELECT * FROM {quote(_source_name(spec))}" if output.data is not None else None)
             if sql is not None:
                 sql = _shape(ctx, sql, output.params)
+            elsewhere = ctx.relation.catalog not in (None, ctx.engine.database)
             with ctx.engine.transaction(ctx.cursor):
                 stats = BUILDERS[spec.materialize](ctx, sql, output)
-                _advance_watermark(ctx)
                 checks = check_model(ctx.cursor, ctx.spec, ctx.relation, ctx.checks, ctx.resolve)
                 if ctx.is_cancelled():
                     raise Cancelled
-                return _record_success(ctx, stats, clock, checks)
+                if not elsewhere:
+                    _advance_watermark(ctx)
+                    outcome = _record_success(ctx, stats, clock, checks)
+            if elsewhere:
+                # A DuckDB transaction writes one database: data in another catalog (connection=)
+                # commits there first, then its watermark and run record commit in the warehouse.
+                with ctx.engine.transaction(ctx.cursor):
+                    _advance_watermark(ctx)
+                    outcome = _record_success(ctx, stats, clock, checks)
+    if spec.config.export and is_persisted(spec):
+        from interlace.engine.export import export_model
+
+        export_model(ctx.cursor, spec, ctx.relation, ctx.engine.project_dir)
+    return outcome
 
 
 def check_model(cursor: duckdb.DuckDBPyConnection, spec: ModelSpec, relation: Relation,

@@ -38,6 +38,7 @@ class Engine:
     ) -> None:
         self.path = path
         self.read_only = read_only
+        self.project_dir = project_dir
         self._lock = threading.Lock()
         self._local = threading.local()
         self.connection = _connect(path, read_only=read_only)
@@ -53,6 +54,9 @@ class Engine:
             self.connection.close()
             raise
         self.catalogs = tuple(a.name for a in attach)
+        self.attached: dict[str, AttachConfig] = {a.name: a for a in attach}
+        self.udfs: set[str] = set()  # Python UDFs registered on the connection (interlace.functions)
+        self.function_catalog: str | None = None  # the in-memory catalog holding the project's macros
         # fetchall, never fetchone: a result read only in part keeps its transaction open, which
         # blocks checkpoints (the WAL then grows until close)
         self.database = self.connection.execute("SELECT current_database()").fetchall()[0][0]
@@ -60,7 +64,13 @@ class Engine:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor (its own transaction context) on the shared database."""
         with self._lock:
-            return self.connection.cursor()
+            cursor = self.connection.cursor()
+        if self.function_catalog is not None:  # macros resolve from every cursor (search_path is per cursor)
+            cursor.execute(f"SET search_path = {string_literal(self._search_path())}")
+        return cursor
+
+    def _search_path(self) -> str:
+        return f"{quote(self.database)}.main,{quote(self.function_catalog or '')}.main"
 
     def reader(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor for catalog reads: a DuckDB connection object must not be shared
@@ -69,6 +79,10 @@ class Engine:
         if cursor is None:
             cursor = self._local.cursor = self.cursor()
         return cursor
+
+    def forget_readers(self) -> None:
+        """Make every thread open a new reader cursor (after the functions changed)."""
+        self._local = threading.local()
 
     @contextlib.contextmanager
     def transaction(self, cursor: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -191,26 +205,23 @@ class Engine:
             ) from exc
 
     def _attach(self, item: AttachConfig, project_dir: Path | None) -> None:
-        path = Path(item.path).expanduser()
-        if not path.is_absolute() and project_dir is not None:
-            path = project_dir / path
-        options = " (READ_ONLY)" if item.read_only else ""
-        try:
-            self.connection.execute(f"ATTACH {string_literal(str(path))} AS {quote(item.name)}{options}")
-        except duckdb.Error as exc:
-            raise ConfigError(
-                f"could not attach '{item.name}' ({path}): {exc}", origin="connections.*.attach",
-                hint="check the path, or set read_only: false to create it",
-            ) from exc
+        from interlace.engine.connections import attach
+
+        attach(self.connection, item, project_dir)
+
+
+# extensions come from their PyPI packages (interlace.engine.extensions), never from the network
+_NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 def _connect(path: Path | None, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     if path is None:
-        return duckdb.connect(":memory:")
+        return duckdb.connect(":memory:", config=_NO_DOWNLOADS)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=_NO_DOWNLOADS)
     except duckdb.IOException as exc:
         holder = _lock_holder(path)
         if holder is None:

@@ -22,6 +22,7 @@ from interlace.options import (
     HelpOptions,
     InfoOptions,
     LineageOptions,
+    MigrateOptions,
     ModelCellOptions,
     PlanOptions,
     QualityOptions,
@@ -31,7 +32,8 @@ from interlace.options import (
 
 __all__ = ["COMMANDS", "InterlaceMagics"]
 
-COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "info", "env", "forget", "help")
+COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate", "info", "env",
+            "forget", "help")
 
 
 @magics_class
@@ -44,8 +46,8 @@ class InterlaceMagics(Magics):
 
     @line_magic("interlace")  # type: ignore[arg-type]
     def interlace(self, line: str) -> Any:
-        """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, info, env,
-        forget, help (each takes --help)."""
+        """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, migrate, info,
+        env, forget, help (each takes --help)."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help"):
             return self.help_(parse(self.help_, ""))
@@ -141,6 +143,22 @@ class InterlaceMagics(Magics):
         display(LinkView(f"Docs: {summary.models} model pages, {summary.notebooks} notebook pages{broken}, "
                          f"built in {summary.seconds:.1f} s", summary.index.as_uri(), str(summary.index),
                          css="interlace-docs"))
+
+    @command(MigrateOptions, "interlace migrate")
+    def migrate(self, options: MigrateOptions) -> None:
+        """Apply the pending migrations under migrations/, or --list, --dry-run, --rollback, --to N."""
+        from interlace.widgets.views import TableView
+
+        ws = self.session.workspace
+        if options.listing:
+            rows = [(s.version, s.name, "applied" if s.applied_at else "pending",
+                     "yes" if s.reversible else "no") for s in ws.migrations()]
+            display(TableView("Migrations", ["version", "name", "status", "rollback"], rows, css="interlace-migrations"))
+            return
+        steps = ws.migrate(options)
+        verb = "would run" if options.dry_run else "ran"
+        display(TableView(f"Migrations: {verb} {len(steps)}", ["version", "name", "direction", "file"],
+                          [(s.version, s.name, s.direction, s.path) for s in steps], css="interlace-migrations"))
 
     @command(InfoOptions, "interlace info")
     def info(self, options: InfoOptions) -> None:

@@ -3,7 +3,7 @@
 A fingerprint covers the normalized definition (SQL through sqlglot's DuckDB tokenizer, so
 whitespace, comments and the case of keywords and unquoted identifiers do not count; Python source
 through ``ast``), the configuration that shapes the data,
-and the fingerprints of the upstream models. Descriptive settings (description, owner, tags,
+the source of the user functions it calls, and the fingerprints of the upstream models. Descriptive settings (description, owner, tags,
 checks, schedule, export) are left out: changing them does not rebuild anything.
 """
 
@@ -42,10 +42,16 @@ def definitions(models: Mapping[str, ModelSpec]) -> dict[str, str]:
 
 
 def fingerprints(models: Mapping[str, ModelSpec], upstream: Mapping[str, tuple[str, ...]],
-                 order: tuple[str, ...]) -> dict[str, str]:
-    """The fingerprint of every model (``order`` is a topological order)."""
+                 order: tuple[str, ...], functions: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The fingerprint of every model (``order`` is a topological order).
+
+    ``functions`` gives, per model, the checksums of the user functions it calls: editing a UDF
+    changes exactly its callers' fingerprints (and so their downstream models').
+    """
     out: dict[str, str] = {}
+    calls = functions or {}
     for name in order:
-        parts = [_own(models[name]), *sorted(out[u] for u in upstream.get(name, ()))]
+        own = _own(models[name]) + (f"|fn:{calls[name]}" if name in calls else "")
+        parts = [own, *sorted(out[u] for u in upstream.get(name, ()))]
         out[name] = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     return out

@@ -55,6 +55,7 @@ class PlanState:
     last_builds: Mapping[str, LastBuild] = field(default_factory=dict)
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     file_stats: Callable[[ModelSpec], tuple[tuple[str, int, int], ...] | None] = lambda spec: None
+    why_changed: Callable[[str, LastBuild], str | None] = lambda name, last: None  # e.g. a UDF it calls
     now: datetime = field(default_factory=lambda: datetime.now().astimezone())
     definitions: Mapping[str, str] = field(default_factory=dict)  # each model's own definition hash
     watermarked: frozenset[str] = frozenset()  # incremental models with a stored watermark
@@ -228,7 +229,7 @@ def _decide(name: str, spec: ModelSpec, last: LastBuild | None, ups: set[str],
     if last is None:
         return ("build", "no successful build is recorded")
     if last.fingerprint != state.fingerprints.get(name):
-        return ("build", _what_changed(name, last, ups, state))
+        return ("build", state.why_changed(name, last) or _what_changed(name, last, ups, state))
     if spec.config.cursor and name not in state.watermarked:
         return ("build", "its watermark was reset: all input rows are read again")
     rebuilt = sorted(u for u in ups if decisions.get(u, ("",))[0] == "build")

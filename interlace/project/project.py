@@ -16,6 +16,7 @@ from interlace.errors import (
     UnknownModelError,
     did_you_mean,
 )
+from interlace.functions.discovery import FunctionSpec, discover_functions
 from interlace.kinds import is_persisted
 from interlace.origin import Origin
 from interlace.project.discovery import discover_models
@@ -23,6 +24,10 @@ from interlace.project.spec import ModelSpec, make_spec
 from interlace.quality.checks import Check, CheckDefinitionError, parse_checks
 
 __all__ = ["Project"]
+
+
+# where a model written to a server catalog lands without schema= (they have no 'main')
+SERVER_SCHEMAS = {"postgres": "public"}
 
 
 @dataclass
@@ -33,12 +38,17 @@ class Project:
     # models that cannot be built as declared, with why: a file that does not load stands in
     # the project as a model named after the file, so plan, DAG and API show it as an error
     broken: dict[str, ProjectError] = field(default_factory=dict)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)  # functions/*.py and *.sql
 
     @classmethod
-    def discover(cls, root: Path, config: LoadedConfig, *, tolerant: bool = False) -> Project:
+    def discover(cls, root: Path, config: LoadedConfig, *, tolerant: bool = False,
+                 functions: dict[str, FunctionSpec] | None = None) -> Project:
         """The project's models. ``tolerant``: a file that fails to load makes its model an error
-        (``broken``) instead of failing the whole project (long-lived owners: server, notebook)."""
-        project = cls(root=root, config=config)
+        (``broken``) instead of failing the whole project (long-lived owners: server, notebook).
+        ``functions``: the project's functions when the caller has them already."""
+        if functions is None:
+            functions = {f.name: f for f in discover_functions(root)}
+        project = cls(root=root, config=config, functions=functions)
         failed: dict[str, ProjectError] | None = {} if tolerant else None
         for spec in discover_models(root, config.config.models_paths, failed):
             project.add(spec)
@@ -118,4 +128,6 @@ class Project:
         conf = self.config.config
         connection = spec.config.connection or conf.default_connection
         catalog = None if connection == conf.default_connection else connection
-        return Relation(schema=spec.config.schema or conf.run.default_schema, name=spec.name, catalog=catalog)
+        kind = conf.connections[connection].type if connection in conf.connections else "duckdb"
+        default = SERVER_SCHEMAS.get(kind, conf.run.default_schema) if catalog else conf.run.default_schema
+        return Relation(schema=spec.config.schema or default, name=spec.name, catalog=catalog)

@@ -1,10 +1,11 @@
 """Selectors: ``name``, ``+name`` (and upstream), ``name+`` (and downstream), ``tag:x``,
-``path:models/x``, glob patterns (``stg_*``); a space separates a union; ``exclude`` removes."""
+``path:models/x``, ``state:modified`` (fingerprint differs from the last build, or never built),
+glob patterns (``stg_*``); a space separates a union; ``exclude`` removes."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from interlace.errors import UnknownModelError, did_you_mean
 from interlace.project.graph import Graph
@@ -18,12 +19,17 @@ def select(
     graph: Graph,
     selector: Iterable[str] | str | None,
     exclude: Iterable[str] | str | None = None,
+    *,
+    modified: Callable[[], set[str]] = lambda: set(),
 ) -> set[str]:
-    """The model names a selector picks; no selector picks every model."""
+    """The model names a selector picks; no selector picks every model.
+
+    ``modified`` answers ``state:modified`` (asked only when a selector uses it).
+    """
     tokens = _tokens(selector)
-    chosen = set(models) if not tokens else set().union(*(_nonempty(t, models, graph) for t in tokens))
+    chosen = set(models) if not tokens else set().union(*(_nonempty(t, models, graph, modified) for t in tokens))
     for token in _tokens(exclude):
-        chosen -= _one(token, models, graph)
+        chosen -= _one(token, models, graph, modified)
     return chosen
 
 
@@ -37,11 +43,12 @@ def _tokens(value: Iterable[str] | str | None) -> list[str]:
 _HINT = "run `interlace info` to list the models; select by name, tag:x, path:models/x or a glob"
 
 
-def _nonempty(token: str, models: Mapping[str, ModelSpec], graph: Graph) -> set[str]:
+def _nonempty(token: str, models: Mapping[str, ModelSpec], graph: Graph,
+              modified: Callable[[], set[str]]) -> set[str]:
     """What ``token`` selects; a selector that selects nothing is a mistake (a typo in a tag or a
     path), said with what exists, rather than a run that builds nothing."""
-    chosen = _one(token, models, graph)
-    if chosen or not models:
+    chosen = _one(token, models, graph, modified)
+    if chosen or not models or token.strip("+").startswith("state:"):  # nothing modified is no mistake
         return chosen
     method, _, value = token.strip("+").partition(":") if ":" in token else ("name", "", token.strip("+"))
     if method == "tag":
@@ -70,10 +77,10 @@ def _listing(values: list[str], limit: int = 20) -> str:
     return shown + (f", … ({len(values) - limit} more)" if len(values) > limit else "")
 
 
-def _one(token: str, models: Mapping[str, ModelSpec], graph: Graph) -> set[str]:
+def _one(token: str, models: Mapping[str, ModelSpec], graph: Graph, modified: Callable[[], set[str]]) -> set[str]:
     with_up, with_down = token.startswith("+"), token.endswith("+") and len(token) > 1
     core = token.strip("+")
-    matched = _match(core, models)
+    matched = _match(core, models, modified)
     result = set(matched)
     for name in matched:
         if with_up:
@@ -83,8 +90,12 @@ def _one(token: str, models: Mapping[str, ModelSpec], graph: Graph) -> set[str]:
     return result
 
 
-def _match(core: str, models: Mapping[str, ModelSpec]) -> set[str]:
+def _match(core: str, models: Mapping[str, ModelSpec], modified: Callable[[], set[str]]) -> set[str]:
     method, _, value = core.partition(":") if ":" in core else ("name", "", core)
+    if method == "state":
+        if value != "modified":
+            raise UnknownModelError(f"unknown state selector '{core}'", hint="use state:modified or state:modified+")
+        return modified() & set(models)
     if method == "tag":
         return {n for n, s in models.items() if value in s.tags}
     if method == "path":
@@ -94,7 +105,7 @@ def _match(core: str, models: Mapping[str, ModelSpec]) -> set[str]:
     if method != "name":
         raise UnknownModelError(
             f"unknown selector method '{method}:' in '{core}'",
-            hint="use a model name, +name, name+, tag:x or path:models/x",
+            hint="use a model name, +name, name+, tag:x, path:models/x or state:modified",
         )
     if any(ch in value for ch in "*?["):
         return set(fnmatch.filter(models, value))

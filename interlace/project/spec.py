@@ -31,7 +31,7 @@ ALIASES = {"materialise": "materialize", "scd": "scd2"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^\d+[smhdw]$")
 # Keywords that are recorded and validated today but that no part of the run acts on yet.
-NOT_YET_ACTED_ON = frozenset({"retry_policy", "export"})
+NOT_YET_ACTED_ON = frozenset({"retry_policy"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +229,8 @@ KEYWORDS: dict[str, Callable[[Any], Any]] = {
         "backoff": _number, "jitter": _boolean, "retry_on": _names,
     })),
     "export": _optional(_mapping_with(
-        {"format": _choice(*EXPORT_FORMATS), "path": _text}, required=("format", "path"))),
+        {"format": _choice(*EXPORT_FORMATS), "path": _text, "partition_by": _names},
+        required=("format", "path"))),
     "tags": _names,
     "description": _optional(_text),
     "columns": _optional(_column_descriptions),

@@ -165,4 +165,21 @@ VERSIONS: tuple[str, ...] = (
     ALTER TABLE interlace.notebook_runs ADD COLUMN owner VARCHAR;
     ALTER TABLE interlace.api_keys ADD COLUMN confirmed BOOLEAN DEFAULT true;
     """,
+    # 7: user migrations (migrations/NNN_name.up.sql) and the versions of user functions seen by runs
+    """
+    CREATE TABLE interlace.migrations (
+        version INTEGER PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL,          -- sha256 of the up file as applied
+        down_checksum VARCHAR,              -- of the down file as it was when applied (NULL: up-only)
+        applied_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE interlace.function_versions (
+        name VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL,          -- of the function's normalized source
+        path VARCHAR,
+        first_seen TIMESTAMPTZ NOT NULL,    -- when a run first saw this version
+        PRIMARY KEY (name, checksum)
+    );
+    """,
 )

@@ -565,6 +565,33 @@ class StateStore(SchedulingState):
     def close(self) -> None:
         self._cursor.close()
 
+    # -- user migrations and function versions ---------------------------------------------------
+    def applied_migrations(self) -> list[dict[str, Any]]:
+        """Every applied migration, oldest first: version, name, checksum, down_checksum, applied_at."""
+        return self._dicts("SELECT version, name, checksum, down_checksum, applied_at FROM interlace.migrations "
+                           "ORDER BY version", [])
+
+    def record_migration(self, version: int, name: str, checksum: str, down_checksum: str | None, *,
+                         cursor: duckdb.DuckDBPyConnection) -> None:
+        self._execute("INSERT INTO interlace.migrations VALUES (?, ?, ?, ?, now())",
+                      [version, name, checksum, down_checksum], cursor)
+
+    def forget_migration(self, version: int, *, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._execute("DELETE FROM interlace.migrations WHERE version = ?", [version], cursor)
+
+    def see_functions(self, versions: Sequence[tuple[str, str, str]]) -> None:
+        """Record (name, checksum, path) of the functions a run is about to use, once per version."""
+        if self.read_only or not versions:
+            return
+        with self._lock:
+            self._cursor.executemany(
+                "INSERT OR IGNORE INTO interlace.function_versions VALUES (?, ?, ?, now())", [list(v) for v in versions])
+
+    def function_first_seen(self) -> dict[tuple[str, str], datetime]:
+        """When each (function, checksum) was first used by a run."""
+        rows = self._fetch("SELECT name, checksum, first_seen FROM interlace.function_versions", [])
+        return {(n, c): at for n, c, at in rows}
+
     # -- API keys (hashes only; see interlace.keys) ------ ---------------------------------------
     def create_api_key(self, *, key_id: str, name: str, scope: str, key_hash: str, confirmed: bool = True) -> None:
         """Record a new key; a name may be held by one active (not revoked) confirmed key at a time.
@@ -634,3 +661,39 @@ def _diff(old: Sequence[Sequence[str]], new: Sequence[Sequence[str]]) -> dict[st
         "removed": [[c, t] for c, t in old if c not in after],
         "retyped": [[c, before[c], t] for c, t in new if c in before and before[c] != t],
     }
+
+
+# the state a promoted model carries to the target environment: its history and watermark, and
+# its latest successful run (so the target's plan sees the same fingerprint and build time)
+_CARRIED = (
+    ("schema_history", "model", "*"),
+    ("cursors", "model", "*"),
+    ("models", "name", "*"),
+)
+
+
+def carry_model_state(cursor: duckdb.DuckDBPyConnection, *, source: str, target: str, model: str,
+                      run_id: str) -> None:
+    """Copy ``model``'s state from catalog ``source`` to catalog ``target`` (inside the caller's
+    transaction, which writes only ``target``)."""
+    src, dst = _quote(source), _quote(target)
+    for table, key, columns in _CARRIED:
+        cursor.execute(f"DELETE FROM {dst}.interlace.{table} WHERE {key} = ?", [model])
+        cursor.execute(f"INSERT INTO {dst}.interlace.{table} SELECT {columns} FROM {src}.interlace.{table} "
+                       f"WHERE {key} = ?", [model])
+    cursor.execute(
+        # the source's build record, action kept ('build': the target's plan reads builds only)
+        f"INSERT INTO {dst}.interlace.model_runs SELECT * REPLACE (? AS run_id, ? AS reason) "
+        f"FROM {src}.interlace.model_runs WHERE model = ? AND status = 'success' AND action = 'build' "
+        "ORDER BY finished_at DESC LIMIT 1", [run_id, f"promoted from {source}", model])
+
+
+def last_success(cursor: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, datetime]:
+    """{model: finished_at of its latest successful build} in the warehouse attached as ``catalog``."""
+    rows = cursor.execute(f"SELECT model, max(finished_at) FROM {_quote(catalog)}.interlace.model_runs "
+                          "WHERE status = 'success' AND action = 'build' GROUP BY model").fetchall()
+    return {m: at for m, at in rows}
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

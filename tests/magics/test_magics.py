@@ -319,7 +319,8 @@ def test_info_and_env(shell, project: Path) -> None:
     assert captured.stdout.startswith("env: prod ")
 
 
-@pytest.mark.parametrize("command", ["run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "info",
+@pytest.mark.parametrize("command", ["run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate",
+                                     "info",
                                      "env", "forget", "help"])
 def test_every_command_has_help(shell, command: str) -> None:
     captured = run_capturing(lambda: shell.run_line_magic("interlace", f"{command} --help"))
@@ -333,15 +334,17 @@ def test_cell_magic_help_and_listing(shell) -> None:
     assert "%%interlace_model" in captured.stdout and "--primary-key COLUMN" in captured.stdout
     listing = run_capturing(lambda: shell.run_line_magic("interlace", "")).stdout
     assert listing.splitlines()[0] == "%interlace COMMAND [ARGS] — `%interlace COMMAND --help` describes one:"
-    assert [ln.split()[0] for ln in listing.splitlines()[1:13]] == ["run", "plan", "dag", "show", "diff", "quality",
-                                                                     "lineage", "docs", "info", "env", "forget", "help"]
+    assert [ln.split()[0] for ln in listing.splitlines()[1:14]] == ["run", "plan", "dag", "show", "diff", "quality",
+                                                                     "lineage", "docs", "migrate", "info", "env",
+                                                                     "forget", "help"]
 
 
 def test_unknown_command_and_unknown_flag(shell) -> None:
     with pytest.raises(UsageError) as err:
         shell.run_line_magic("interlace", "rn")
     assert str(err.value) == ("%interlace has no command 'rn'. Did you mean 'run'?\n"
-                              "Commands: run, plan, dag, show, diff, quality, lineage, docs, info, env, forget, help "
+                              "Commands: run, plan, dag, show, diff, quality, lineage, docs, migrate, info, env, "
+                              "forget, help "
                               "(`%interlace help` describes them).")
     with pytest.raises(UsageError) as err:
         shell.run_line_magic("interlace", "run --bogus")

@@ -8,7 +8,7 @@ import pytest
 
 from interlace.magics.args import parse
 from interlace.magics.commands import InterlaceMagics
-from interlace.options import ModelCellOptions, PlanOptions, RunOptions, flags_of
+from interlace.options import MigrateOptions, ModelCellOptions, PlanOptions, RunOptions, flags_of
 from interlace.project.notebooks import parse_cell_line
 from interlace.project.spec import Origin
 
@@ -34,13 +34,14 @@ def sample_argv(options: type) -> list[str]:
 
 
 def cli_command(name: str):  # noqa: ANN201 - a click command
-    from interlace.cli import run  # noqa: F401 - registers the commands
+    from interlace.cli import migrate, run  # noqa: F401 - registers the commands
     from interlace.cli.main import cli
 
     return cli.commands[name]
 
 
-@pytest.mark.parametrize(("command", "options"), [("run", RunOptions), ("plan", PlanOptions)])
+@pytest.mark.parametrize(("command", "options"), [("run", RunOptions), ("plan", PlanOptions),
+                                                  ("migrate", MigrateOptions)])
 def test_cli_and_magic_map_to_the_same_fields(command: str, options: type) -> None:
     from interlace.cli.params import build_options
 

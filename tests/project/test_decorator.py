@@ -129,8 +129,8 @@ def test_parameter_outside_declared_dependencies() -> None:
 
 
 def test_keywords_not_yet_acted_on_warn() -> None:
-    with pytest.warns(InterlaceWarning, match="export is validated and stored but not acted on"):
-        @model(export={"format": "csv", "path": "out.csv"})
+    with pytest.warns(InterlaceWarning, match="retry_policy is validated and stored but not acted on"):
+        @model(retry_policy={"max_attempts": 3})
         def m(a):
             return a
 
