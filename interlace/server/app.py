@@ -1,7 +1,7 @@
 """Build the server's ASGI app and run it: ``create_app``, ``serve`` (blocking), ``start_in_thread``.
 
 One process, one :class:`~interlace.workspace.Workspace`: the REST API under ``/api/v1``, SSE,
-Swagger UI at ``/api/docs``, the OpenAPI document at ``/api/openapi.json``, ``/health``, the login
+Swagger UI at ``/api/docs``, the OpenAPI document at ``/api/openapi.json``, ``/health``, ``/metrics``, the login
 page and the Panel dashboard at ``/dashboard`` — all behind one :class:`GuardMiddleware`.
 """
 
@@ -24,10 +24,12 @@ from fastapi.responses import RedirectResponse
 from interlace import __version__
 from interlace.config import ServiceConfig
 from interlace.keys import KeyRing
+from interlace.observability.metrics import MetricsCollector
 from interlace.server.api import API_PREFIX
 from interlace.server.api.auth import GuardMiddleware, Sessions, route_table
 from interlace.server.api.docs import OPENAPI_PATH, install_docs
 from interlace.server.api.errors import install_error_handlers
+from interlace.server.api.metrics import RequestMetrics
 from interlace.server.api.ratelimit import RateLimiter
 from interlace.server.api.routes import ROUTERS, requires
 from interlace.server.login import install_login
@@ -53,10 +55,13 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
     conf = service_config or workspace.loaded.config.service
     title = workspace.loaded.config.name or workspace.root.name
     svc = Service(workspace)
+    metrics = MetricsCollector()
+    stop_metrics = metrics.attach(workspace.events)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        stop_metrics()
         svc.close()
 
     app = FastAPI(title=f"interlace API — {title}", version=__version__, openapi_url=OPENAPI_PATH,
@@ -65,6 +70,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
                               "<key>` or `X-API-Key: <key>`; each endpoint names the scope it needs "
                               "(`x-required-scope`: read < run < admin).")
     app.state.interlace = svc
+    app.state.metrics = metrics
     app.state.keyring = KeyRing(conf.auth, workspace.keys)
     app.state.sessions = Sessions(conf.auth.session_hours)
     install_error_handlers(app)
@@ -88,6 +94,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
     limiter = RateLimiter(conf.rate_limit.rate, conf.rate_limit.burst) if conf.rate_limit.enabled else None
     app.add_middleware(GuardMiddleware, routes_of=lambda: route_table(app), auth=conf.auth,
                        keys=app.state.keyring, sessions=app.state.sessions, limiter=limiter)
+    app.add_middleware(RequestMetrics, registry=metrics.registry, routes_of=lambda: route_table(app))
     if conf.cors.origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(conf.cors.origins), allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],

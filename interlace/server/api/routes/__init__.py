@@ -38,6 +38,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         health,
         keys,
         lineage,
+        metrics,
         models,
         plan,
         project,
@@ -58,6 +59,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         (lineage.router, True),
         (events.router, True),
         (keys.router, True),
+        (metrics.root_router, False),
     )
 
 
