@@ -92,6 +92,16 @@ class Workspace:
         self.keys = KeyStore(self.state)
         self._project: Project | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
+        from interlace.observability import observe
+
+        self.observers = observe(self.events, config, secrets=self._secrets())
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Values no log line may show: the API keys configured through environment variables."""
+        import os
+
+        keys = self.loaded.config.service.auth.keys
+        return tuple(os.environ[k.env] for k in keys if os.environ.get(k.env))
 
     def _attached_connections(self) -> list[Any]:
         from interlace.config import AttachConfig
@@ -468,6 +478,7 @@ class Workspace:
     # -- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:
         self.runs.shutdown()
+        self.observers.close()
         self.state.close()
         self.engine.close()
 
