@@ -52,10 +52,10 @@ class Redactor(logging.Filter):
         scrubbed = self.scrub(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
-        if record.exc_info and record.exc_info[1] is not None and not getattr(record, "exc_text", None):
+        if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = self.scrub(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        elif getattr(record, "exc_text", None):
+            record.exc_info = None  # every handler now shows the scrubbed text
+        elif record.exc_text:
             record.exc_text = self.scrub(str(record.exc_text))
         return True
 
@@ -75,12 +75,12 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 line[key] = value
         for key, value in record.__dict__.items():  # extra= fields of other callers
-            if key not in _STANDARD and key not in line and not key.startswith("_"):
+            if key not in _STANDARD and key not in _FIELDS and not key.startswith("_"):
                 line[key] = value
-        if record.exc_info and record.exc_info[1] is not None:
-            line["exception"] = self.formatException(record.exc_info)
-        elif record.exc_text:
+        if record.exc_text:
             line["exception"] = record.exc_text
+        elif record.exc_info and record.exc_info[1] is not None:
+            line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
