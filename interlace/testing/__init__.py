@@ -152,7 +152,7 @@ def assert_checks_pass(result: ModelRun, *, warnings: bool = False) -> None:
         lines = [f"model '{result.name}': {len(failing)} of {len(result.checks)} quality checks failed"]
         for check in failing:
             lines.append(f"  {check.check.name} [{check.check.severity}]: {check.status}, "
-                         f"{check.failing} failing row(s){': ' + check.message if check.message else ''}")
+                         f"{check.message or f'{check.failing} failing row(s)'}")
             lines += [f"    {row}" for row in check.samples[:5]]
         raise AssertionError("\n".join(lines))
 
