@@ -26,6 +26,7 @@ from interlace.errors import (
     UnknownRunError,
 )
 from interlace.events import EventBus
+from interlace.health import Health
 from interlace.kinds import is_inlined, is_persisted, materialization_of, strategy_of
 from interlace.lineage.graph import LineageGraph
 from interlace.lineage.project import project_lineage
@@ -470,6 +471,12 @@ class Workspace:
         if model is not None:
             self.project.get(model)
         return self.state.quality_results(model=model, latest=latest, limit=limit)
+
+    def health(self, days: int = 14, *, slowest: int = 5) -> Health:
+        """Runs per day, failure rate and slowest models over the last ``days`` days."""
+        from interlace.health import health
+
+        return health(self.state, days=days, slowest=slowest)
 
     def catalog(self) -> dict[str, CatalogRecord]:
         """What the catalogue recorded of each model at its last successful build."""

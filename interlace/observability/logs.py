@@ -114,6 +114,10 @@ class EventLog:
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or logging.getLogger(EVENT_LOGGER)
+        # Without any handler configured, Python would print warnings through its last-resort
+        # handler (into every notebook cell); the events show there already, so stay quiet.
+        if not any(isinstance(h, logging.NullHandler) for h in self.logger.handlers):
+            self.logger.addHandler(logging.NullHandler())
 
     def attach(self, bus: EventBus) -> Callable[[], None]:
         return bus.subscribe(self.observe)
