@@ -175,7 +175,8 @@ def _server(workspace: Workspace, host: str | None, port: int | None, dashboard:
     origins = [f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"]
     app = create_app(workspace, dashboard=dashboard, origins=origins)
     # with a logging: section, uvicorn's records go through the handler it installed (JSON, redacted)
-    own_logging = {"log_config": None} if workspace.loaded.config.logging is not None else {}
+    # with a logging: section, uvicorn's records go through the handler it installed (JSON, redacted)
+    own_logging: dict[str, Any] = {"log_config": None} if workspace.loaded.config.logging is not None else {}
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on", **own_logging)
     return uvicorn.Server(config), sock, host, bound
 

@@ -106,3 +106,31 @@ def test_spans_are_exported_where_the_config_says(make_project: Callable[[dict[s
             names += [s.name for scope in resource_spans.scope_spans for s in scope.spans]
     assert services == {"shop-pipeline"}
     assert sorted(names) == ["interlace.model doubled", "interlace.model numbers", "interlace.run"]
+
+
+def test_the_standard_otel_variables_turn_tracing_on(make_project: Callable[[dict[str, str]], Path],
+                                                     otlp_collector: tuple[str, list[tuple[str, bytes, str]]],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint, received = otlp_collector
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", endpoint)
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "from-env")
+    files = {"models/numbers.sql": FILES["models/numbers.sql"]}
+    ws = interlace.open(make_project(files))
+    try:
+        ws.run()
+    finally:
+        ws.close()
+    spans = [s.name for _, body, _ in received for rs in ExportTraceServiceRequest.FromString(body).resource_spans
+             for scope in rs.scope_spans for s in scope.spans]
+    assert sorted(spans) == ["interlace.model numbers", "interlace.run"]
+
+
+def test_no_tracing_without_config_or_variables(make_project: Callable[[dict[str, str]], Path],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    ws = interlace.open(make_project({"models/numbers.sql": FILES["models/numbers.sql"]}))
+    try:
+        assert ws.observers.tracer_provider is None
+    finally:
+        ws.close()
