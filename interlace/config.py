@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from interlace.errors import ConfigError
 
 __all__ = [
-    "AttachConfig", "AuthConfig", "Config", "ConnectionConfig", "CorsConfig", "LoadedConfig", "RateLimitConfig",
-    "RunConfig", "ScheduleConfig", "SchedulerConfig", "ServiceConfig", "ServiceKeyConfig", "load_config",
+    "AttachConfig", "AuthConfig", "Config", "ConnectionConfig", "CorsConfig", "LoadedConfig", "LoggingConfig",
+    "ObservabilityConfig", "OtelConfig", "RateLimitConfig", "RunConfig", "ScheduleConfig", "SchedulerConfig",
+    "ServiceConfig", "ServiceKeyConfig", "load_config",
 ]
 
 DEFAULT_ENV = "dev"
@@ -215,6 +216,35 @@ class ScheduleConfig(_Strict):
         return self
 
 
+class LoggingConfig(_Strict):
+    """``logging:``: how interlace's log lines look (``text`` or one JSON object per line) and from
+    which level they are written. Without this section interlace leaves Python logging alone."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, level: Any) -> Any:
+        return level.upper() if isinstance(level, str) else level
+
+
+class OtelConfig(_Strict):
+    """``observability.otel``: export a span per run and per model over OTLP/HTTP.
+
+    ``endpoint`` is the collector's traces URL (e.g. ``http://localhost:4318/v1/traces``); without
+    it the standard ``OTEL_EXPORTER_OTLP_*`` environment variables apply.
+    """
+
+    endpoint: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    service_name: str = Field(default="interlace", min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class ObservabilityConfig(_Strict):
+    otel: OtelConfig | None = None
+
+
 class Config(_Strict):
     name: str | None = None
     connections: dict[str, ConnectionConfig] = Field(
@@ -227,6 +257,8 @@ class Config(_Strict):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
+    logging: LoggingConfig | None = None
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
 
 
 @dataclass(frozen=True, slots=True)

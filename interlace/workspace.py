@@ -29,6 +29,7 @@ from interlace.errors import (
 )
 from interlace.events import EventBus
 from interlace.functions.discovery import FunctionSpec, calls, changed_functions, discover_functions
+from interlace.health import Health
 from interlace.kinds import is_inlined, is_persisted, materialization_of, strategy_of
 from interlace.lineage.graph import LineageGraph
 from interlace.lineage.project import project_lineage
@@ -109,6 +110,16 @@ class Workspace:
         self._project: Project | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
         self._functions: dict[str, FunctionSpec] | None = None  # functions/, registered on first use
+        from interlace.observability import observe
+
+        self.observers = observe(self.events, config, secrets=self._secrets())
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Values no log line may show: the API keys configured through environment variables."""
+        import os
+
+        keys = self.loaded.config.service.auth.keys
+        return tuple(os.environ[k.env] for k in keys if os.environ.get(k.env))
 
     def _attached_connections(self) -> list[Any]:
         conf = self.loaded.config
@@ -485,6 +496,12 @@ class Workspace:
             self.project.get(model)
         return self.state.quality_results(model=model, latest=latest, limit=limit)
 
+    def health(self, days: int = 14, *, slowest: int = 5) -> Health:
+        """Runs per day, failure rate and slowest models over the last ``days`` days."""
+        from interlace.health import health
+
+        return health(self.state, days=days, slowest=slowest)
+
     def catalog(self) -> dict[str, CatalogRecord]:
         """What the catalogue recorded of each model at its last successful build."""
         return {r.name: r for r in self.state.models()}
@@ -604,6 +621,7 @@ class Workspace:
     # -- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:
         self.runs.shutdown()
+        self.observers.close()
         self.state.close()
         self.engine.close()
 

@@ -1,7 +1,7 @@
 """Build the server's ASGI app and run it: ``create_app``, ``serve`` (blocking), ``start_in_thread``.
 
 One process, one :class:`~interlace.workspace.Workspace`: the REST API under ``/api/v1``, SSE,
-Swagger UI at ``/api/docs``, the OpenAPI document at ``/api/openapi.json``, ``/health``, the login
+Swagger UI at ``/api/docs``, the OpenAPI document at ``/api/openapi.json``, ``/health``, ``/metrics``, the login
 page and the Panel dashboard at ``/dashboard`` — all behind one :class:`GuardMiddleware`.
 """
 
@@ -25,10 +25,12 @@ from fastapi.responses import RedirectResponse
 from interlace import __version__
 from interlace.config import ServiceConfig
 from interlace.keys import KeyRing
+from interlace.observability.metrics import MetricsCollector
 from interlace.server.api import API_PREFIX
 from interlace.server.api.auth import GuardMiddleware, Sessions, route_table
 from interlace.server.api.docs import OPENAPI_PATH, install_docs
 from interlace.server.api.errors import install_error_handlers
+from interlace.server.api.metrics import RequestMetrics
 from interlace.server.api.ratelimit import RateLimiter
 from interlace.server.api.routes import ROUTERS, requires
 from interlace.server.api.whitelist import check_whitelist
@@ -60,6 +62,8 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
     conf = service_config or workspace.loaded.config.service
     title = workspace.loaded.config.name or workspace.root.name
     svc = Service(workspace)
+    metrics = MetricsCollector()
+    stop_metrics = metrics.attach(workspace.events)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +72,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
         yield
         if svc.scheduler is not None:
             svc.scheduler.stop()
+        stop_metrics()
         svc.close()
 
     app = FastAPI(title=f"interlace API — {title}", version=__version__, openapi_url=OPENAPI_PATH,
@@ -76,6 +81,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
                               "<key>` or `X-API-Key: <key>`; each endpoint names the scope it needs "
                               "(`x-required-scope`: read < run < admin).")
     app.state.interlace = svc
+    app.state.metrics = metrics
     app.state.keyring = KeyRing(conf.auth, workspace.keys)
     app.state.sessions = Sessions(conf.auth.session_hours)
     app.state.dashboard_sessions = DashboardSessions(conf.auth.session_hours * 3600)
@@ -106,6 +112,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
                        keys=app.state.keyring, sessions=app.state.sessions, limiter=limiter,
                        bindings=app.state.dashboard_sessions, failures=app.state.auth_failures,
                        streams=(f"{API_PREFIX}/events",))
+    app.add_middleware(RequestMetrics, registry=metrics.registry, routes_of=lambda: route_table(app))
     if conf.cors.origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(conf.cors.origins), allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],
@@ -203,8 +210,10 @@ def _server(workspace: Workspace, host: str | None, port: int | None, dashboard:
     bound = sock.getsockname()[1]
     origins = [f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"]
     app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler, listen=(host, bound))
+    # with a logging: section, uvicorn's records go through the handler it installed (JSON, redacted)
+    own_logging: dict[str, Any] = {"log_config": None} if workspace.loaded.config.logging is not None else {}
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on",
-                            ws_max_size=conf.max_body_bytes)
+                            ws_max_size=conf.max_body_bytes, **own_logging)
     return uvicorn.Server(config), sock, host, bound
 
 

@@ -266,6 +266,22 @@ class StateStore(SchedulingState):
         return [RunRecord.from_row(r) for r in
                 self._dicts("SELECT * FROM interlace.runs ORDER BY started_at DESC LIMIT ?", [limit])]
 
+    def runs_by_day(self, since: datetime) -> list[tuple[Any, int, int]]:
+        """(day in UTC, finished runs, failed or interrupted runs) for each day since ``since``."""
+        rows = self._dicts(
+            "SELECT CAST(timezone('UTC', started_at) AS DATE) AS day, count(*) AS runs, "
+            "count(*) FILTER (WHERE status IN ('failed', 'interrupted')) AS failed FROM interlace.runs "
+            "WHERE started_at >= ? AND status NOT IN ('queued', 'running') GROUP BY day ORDER BY day", [since])
+        return [(r["day"], int(r["runs"]), int(r["failed"])) for r in rows]
+
+    def slowest_models(self, since: datetime, limit: int = 10) -> list[tuple[str, int, float, float]]:
+        """(model, builds, mean ms, max ms) of successful builds since ``since``, slowest first."""
+        rows = self._dicts(
+            "SELECT model, count(*) AS builds, avg(duration_ms) AS mean_ms, max(duration_ms) AS max_ms "
+            "FROM interlace.model_runs WHERE status = 'success' AND duration_ms IS NOT NULL AND started_at >= ? "
+            "GROUP BY model ORDER BY mean_ms DESC, model LIMIT ?", [since, limit])
+        return [(r["model"], int(r["builds"]), float(r["mean_ms"]), float(r["max_ms"])) for r in rows]
+
     def run(self, run_id: str) -> RunRecord | None:
         rows = self._dicts("SELECT * FROM interlace.runs WHERE run_id = ?", [run_id])
         return RunRecord.from_row(rows[0]) if rows else None

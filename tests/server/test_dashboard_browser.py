@@ -72,6 +72,12 @@ def test_login_model_page_run_and_live_dag(live_factory: Callable[..., Live]) ->
         page.wait_for_selector("#il-quality")
         assert "Latest quality results" in page.text_content("#il-quality")
         screenshot(page, "dashboard-quality")
+
+        page.locator(".bk-tab", has_text="Overview").click()  # the health panel counts the run
+        page.wait_for_selector("#il-health .il-health-summary")
+        assert page.text_content("#il-health .il-health-summary").startswith("1 run in the last 14 days, 0 failed")
+        assert [r.text_content() for r in page.query_selector_all("#il-slowest tbody tr td:first-child")][0] == "slow"
+        screenshot(page, "dashboard-health")
     assert external == []  # every asset came from the server itself (no CDN)
     with live.client("read") as c:
         runs = c.get("/api/v1/runs").json()["runs"]

@@ -38,6 +38,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         health,
         keys,
         lineage,
+        metrics,
         migrations,
         models,
         plan,
@@ -62,6 +63,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         (events.router, True),
         (keys.router, True),
         (schedules.router, True),
+        (metrics.root_router, False),
     )
 
 
