@@ -166,8 +166,10 @@ def test_ctrl_c_cancels_and_rolls_back(make_project) -> None:
         "models/slow.sql": "SELECT count(*) AS n FROM range(1000000000000) AS r(i), quick",
     })
     env = {**os.environ, "NO_COLOR": "1"}
+    # a suite started from a background job inherits SIGINT ignored: the child must take it again
     proc = subprocess.Popen([sys.executable, "-m", "interlace", "run", "-d", str(root)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()  # "Running 2 models (run ...)": the run has started
