@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-fast lint check bench clean browser postgres
+.PHONY: demo test test-fast lint check bench clean browser postgres extension
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
 	@# the kernel `interlace notebook run` executes notebooks in (this virtualenv's Python)
 	$(PY) -m ipykernel install --sys-prefix --name interlace --display-name "interlace (.venv)"
+	@# an editable install skips data files: link the prebuilt JupyterLab extension where Lab looks
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	ln -sfn $(CURDIR)/interlace/labextension $(VENV)/share/jupyter/labextensions/interlace-jupyterlab
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -89,6 +92,12 @@ bench: $(STAMP) $(PEERS_VENV)/.installed-stamp $(TPCH_VENV)/.installed-stamp
 	@# bench/notebook.py is written with the notebook issue; it runs here as soon as it exists.
 	@if [ -f bench/notebook.py ]; then $(PY) bench/notebook.py; \
 	else echo "bench/notebook.py: not available yet (the notebook benchmark lands with the magics)"; fi
+
+# Rebuild the prebuilt JupyterLab extension (interlace/labextension/, committed) from extension/:
+# needs Node.js and npm's registry; `make test` only checks the recorded hash of the sources.
+extension: $(STAMP)
+	cd extension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm install && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm build
+	$(PY) extension/source_hash.py --write
 
 clean:
 	rm -rf $(VENV) examples/*/.interlace .pytest_cache

@@ -17,6 +17,7 @@ __all__ = ["give_empty_model_cells_a_body", "load_ipython_extension", "unload_ip
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics, the cell hooks and the error display on ``ipython``."""
+    from interlace.magics.comm import register_comms
     from interlace.magics.commands import InterlaceMagics
     from interlace.magics.session import Session
 
@@ -29,14 +30,18 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.events.register("post_run_cell", session.post_run_cell)
     ipython.input_transformers_cleanup.append(give_empty_model_cells_a_body)
     ipython.set_custom_exc((InterlaceError, RunCancelled), session.show_error)
+    register_comms(ipython, session)  # the JupyterLab extension's comm (interlace.magics.comm)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Close the session's workspace and remove the hooks (``%unload_ext interlace``)."""
+    from interlace.magics.comm import unregister_comms
+
     magics = ipython.magics_manager.registry.pop("InterlaceMagics", None)
     if magics is None:
         return
     session = magics.session
+    unregister_comms(ipython, session)
     ipython.events.unregister("pre_run_cell", session.pre_run_cell)
     ipython.events.unregister("post_run_cell", session.post_run_cell)
     if give_empty_model_cells_a_body in ipython.input_transformers_cleanup:

@@ -86,6 +86,7 @@ class Session:
         self._collected: list[ModelSpec] = []
         self.last_plan: Any = None  # the plan of the last run (why a model was skipped)
         self._dags: list[tuple[Any, tuple[str, ...], tuple[str, ...]]] = []  # DAG widgets shown, and their selection
+        self.comms: Any = None  # the JupyterLab extension's comms (interlace.magics.comm), in a kernel
 
     # -- the workspace ---------------------------------------------------------------------------
     @property
@@ -96,6 +97,11 @@ class Session:
             injected = os.environ.get("INTERLACE_PROJECT_DIR")  # set by `interlace notebook run`
             root = self.path if self.path is not None else Path(injected) if injected else find_project(Path.cwd())
             self._workspace = Workspace(root, self.env)
+        return self._workspace
+
+    @property
+    def opened(self) -> Workspace | None:
+        """The workspace if it is open, without opening it."""
         return self._workspace
 
     def switch_env(self, env: str) -> Workspace:
@@ -147,6 +153,14 @@ class Session:
                 self.declared.pop(gone, None)
             self._cell_models[self._cell_id] = names
         self.redraw_dags()
+
+    def declaring_cells(self) -> dict[str, list[str]]:
+        """Each cell model's declaring cell ids (the cell that ran last first)."""
+        out: dict[str, list[str]] = {}
+        for cell_id, names in reversed(self._cell_models.items()):
+            for name in names:
+                out.setdefault(name, []).append(cell_id)
+        return out
 
     def forget(self, name: str) -> None:
         """Remove a model a cell declared (its cell was deleted, or it is broken); nothing else changes."""
