@@ -5,15 +5,34 @@
 import type {
   CompletionHandler,
   ICompletionContext,
-  ICompletionProvider
+  ICompletionProvider,
+  ICompletionProviderManager
 } from '@jupyterlab/completer';
 import type { LinkRegistry } from './link';
 import { isModelCell } from './link';
+
+const KERNEL_PROVIDER = 'CompletionProvider:kernel';
 
 interface IReply {
   start: number;
   end: number;
   items: { label: string; type: string; detail: string }[];
+}
+
+/**
+ * The kernel's provider completes Python, which is wrong in a SQL cell (it offers builtins such
+ * as `open` for `o`): make it step aside in `%%interlace_model` cells.
+ */
+export function quietKernelProvider(manager: ICompletionProviderManager): void {
+  // the token's interface does not list getProviders(); its implementation has it
+  const providers = (manager as any).getProviders?.() as Map<string, ICompletionProvider> | undefined;
+  const kernel = providers?.get(KERNEL_PROVIDER);
+  if (!kernel) {
+    return;
+  }
+  const applies = kernel.isApplicable.bind(kernel);
+  kernel.isApplicable = async (context: ICompletionContext) =>
+    !isModelCell(context.editor?.model.sharedModel.getSource() ?? '') && applies(context);
 }
 
 export class ModelCompletionProvider implements ICompletionProvider {

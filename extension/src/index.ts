@@ -9,7 +9,7 @@ import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { ICompletionProviderManager } from '@jupyterlab/completer';
 import { ILSPCodeExtractorsManager } from '@jupyterlab/lsp';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { ModelCompletionProvider } from './completer';
+import { ModelCompletionProvider, quietKernelProvider } from './completer';
 import { addGoToDefinition } from './definition';
 import { followNotebooks, registerLanguage } from './highlight';
 import { LinkRegistry } from './link';
@@ -41,8 +41,9 @@ const completion: JupyterFrontEndPlugin<void> = {
   description: 'Model, table and column names in %%interlace_model cells',
   autoStart: true,
   requires: [ICompletionProviderManager],
-  activate: (_app: JupyterFrontEnd, manager: ICompletionProviderManager) => {
+  activate: (app: JupyterFrontEnd, manager: ICompletionProviderManager) => {
     manager.registerProvider(new ModelCompletionProvider(links));
+    void app.restored.then(() => quietKernelProvider(manager));
   }
 };
 
