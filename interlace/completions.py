@@ -31,8 +31,10 @@ _QUALIFIER = re.compile(r'("?)([A-Za-z_][\w$]*)\1\.$')
 _READS = re.compile(r'\b(?:from|join)\s+((?:"?[\w$]+"?\.)*"?[\w$]+"?)(?:\s+(?:as\s+)?([A-Za-z_][\w$]*))?',
                     re.IGNORECASE)
 # words that may follow a relation name and are not its alias
-_NOT_ALIASES = frozenset("""where group order limit on using join left right inner outer full cross natural
-    union except intersect having window qualify as select from lateral offset fetch and or""".split())
+_NOT_ALIASES = frozenset((
+    "where", "group", "order", "limit", "on", "using", "join", "left", "right", "inner", "outer", "full",
+    "cross", "natural", "union", "except", "intersect", "having", "window", "qualify", "as", "select",
+    "from", "lateral", "offset", "fetch", "and", "or"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,14 +145,17 @@ export class ModelsSidebar extends Widget {
       throw new Error('no notebook is open');
     }
     const area = new OutputArea({
-      model: new OutputAreaModel(),
+      model: new OutputAreaModel({ trusted: true }), // the page ran it: widgets render, not fallbacks
       rendermime: panel.content.rendermime
     });
     const widget = new MainAreaWidget({ content: area });
     widget.title.label = code.replace('%interlace ', 'interlace: ');
     widget.title.icon = interlaceIcon;
     widget.addClass('interlace-output');
-    this._app.shell.add(widget, 'main', { mode: 'split-right', ref: panel.id });
+    const last = this._lastOutput;
+    const beside = last && last.isAttached ? { mode: 'tab-after' as const, ref: last.id } : null;
+    this._app.shell.add(widget, 'main', beside ?? { mode: 'split-right', ref: panel.id });
+    this._lastOutput = widget;
     await OutputArea.execute(code, area, panel.sessionContext);
   }
 
@@ -168,4 +171,5 @@ export class ModelsSidebar extends Widget {
   }
 
   private _link: KernelLink | null = null;
+  private _lastOutput: Widget | null = null;
 }

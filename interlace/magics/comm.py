@@ -42,6 +42,8 @@ class CommHub:
         self._lock = threading.Lock()
         self._followed: Workspace | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._events = 0  # run events seen
+        self._sent: tuple[Any, ...] | None = None  # what the models last sent were of
 
     # -- comms -----------------------------------------------------------------------------------
     def attach(self, comm: Any, _msg: Any = None) -> None:
@@ -85,10 +87,18 @@ class CommHub:
 
     # -- what the page is told -------------------------------------------------------------------
     def post_run_cell(self, _result: Any) -> None:
-        """After each cell: follow the (maybe new) workspace's events and send the models."""
-        if self.comms:
-            self.follow()
-            self.send({"type": "models", "models": self.models()})
+        """After a cell that changed the models (declared one, ran, re-read the project): follow
+        the (maybe new) workspace's events and send the models. Other cells cost nothing."""
+        workspace = self.session.opened
+        if not self.comms or workspace is None:
+            return
+        key = (id(workspace), id(workspace.project), self._events,
+               tuple((name, id(spec)) for name, spec in self.session.declared.items()))
+        if key == self._sent:
+            return
+        self._sent = key
+        self.follow()
+        self.send({"type": "models", "models": self.models()})
 
     def follow(self) -> None:
         workspace = self.session.opened
@@ -104,6 +114,7 @@ class CommHub:
         with self._lock:
             self.view = fold(self.view, data)
             statuses = dict(self.view.statuses)
+            self._events += 1
         self.send({"type": "event", "event": data, "statuses": statuses})
 
     def models(self) -> list[dict[str, Any]]:

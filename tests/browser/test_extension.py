@@ -169,6 +169,23 @@ def test_extension_highlights_completes_lists_runs_and_jumps(lab: tuple[str, Pat
             "the sidebar to show order_totals' last build")
         screenshot_to(page, shots, "extension-sidebar-after-run")
 
+        # show and lineage open the magic's output in a panel of their own; ↗ jumps to the declaring cell
+        sidebar.locator(".interlace-sidebar-model[data-model='order_totals'] .interlace-sidebar-show").click()
+        shown = page.locator(".interlace-output .interlace-show").first
+        shown.wait_for()
+        assert shown.inner_text().startswith("order_totals: 1 rows")
+        sidebar.locator(".interlace-sidebar-model[data-model='order_totals'] .interlace-sidebar-lineage").click()
+        try:
+            page.locator(".interlace-output .interlace-lineage-node").first.wait_for(timeout=60_000)
+        except Exception:
+            screenshot_to(page, shots, "extension-lineage-timeout")
+            raise
+        screenshot_to(page, shots, "extension-show-and-lineage")
+        page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="models.ipynb").click()
+        sidebar.locator(".interlace-sidebar-model[data-model='order_totals'] .interlace-sidebar-origin").click()
+        page.wait_for_function("() => document.querySelector('.jp-Notebook .jp-Cell.jp-mod-active')"
+                               "?.textContent.includes('%%interlace_model order_totals')", timeout=30_000)
+
         # 4. completion of model names from the kernel's workspace
         probe = page.locator(".jp-Notebook .jp-Cell").nth(3)
         probe.locator(".cm-content").click()
