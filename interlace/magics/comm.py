@@ -16,6 +16,7 @@ a comm to the page (an open page connects at once). Over it:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -138,7 +139,7 @@ class CommHub:
             out.append({
                 "name": name, "kind": spec.kind, "materialize": spec.materialize, "strategy": spec.strategy,
                 "origin": str(origin), "path": origin.path, "line": origin.line, "cell": origin.cell,
-                "file": str((workspace.root / origin.path).resolve()) if origin.cell is None else None,
+                "file": os.path.abspath(workspace.root / origin.path) if origin.cell is None else None,
                 "cell_ids": cells.get(name, []), "description": spec.config.description or "",
                 "upstream": list(spec.dependencies),
                 "status": merged(known.get(name), planned.get(name)),

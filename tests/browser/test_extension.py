@@ -50,6 +50,8 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     work = tmp_path / "lab"
     work.mkdir()
     (work / "models.ipynb").write_text(json.dumps(notebook(CELLS)))
+    (work / "models").mkdir()
+    (work / "models" / "customers.sql").write_text("-- a file model\nSELECT 1 AS customer_id\n")
     port, token = free_port(), secrets.token_hex(16)
     settings = tmp_path / "settings"
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
@@ -150,7 +152,7 @@ def test_extension_highlights_completes_lists_runs_and_jumps(lab: tuple[str, Pat
         page.locator(".jp-SideBar .lm-TabBar-tab[data-id='interlace-models']").click()
         sidebar = page.locator("#interlace-models")
         sidebar.locator(".interlace-sidebar-model[data-model='order_totals']").wait_for()
-        assert sidebar_statuses(page) == {"orders": "fresh", "order_totals": "stale"}
+        assert sidebar_statuses(page) == {"customers": "stale", "orders": "fresh", "order_totals": "stale"}
         meta = sidebar.locator(".interlace-sidebar-model[data-model='orders'] .interlace-sidebar-meta").inner_text()
         assert meta.startswith("sql · table · ") and "never built" not in meta
         assert "never built" in sidebar.locator(
@@ -212,6 +214,14 @@ def test_extension_highlights_completes_lists_runs_and_jumps(lab: tuple[str, Pat
         screenshot_to(page, shots, "extension-complete-column")
         page.locator(".jp-Completer-item", has_text="amount").click()
         assert probe_source(page).endswith("FROM orders o WHERE o.amount")
+
+        # 7. a file model's origin opens its file in the editor
+        sidebar.locator(".interlace-sidebar-model[data-model='customers'] .interlace-sidebar-origin").click()
+        editor = page.locator(".jp-FileEditor .cm-content").first
+        editor.wait_for()
+        wait_for(lambda: "SELECT 1 AS customer_id" in editor.inner_text(), 30, "customers.sql to load")
+        assert page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text="customers.sql").count() == 1
+        screenshot_to(page, shots, "extension-open-file-origin")
         assert errors == [], errors
 
 
