@@ -141,3 +141,16 @@ def test_bad_requests_are_answered_with_what_and_how_to_fix(kernel: Kernel) -> N
     reply = kernel.request(page, 8, "run", select="nope")
     assert reply == {"type": "reply", "reply_to": 8, "ok": False,
                      "error": "no model named 'nope'.\nFix: run `interlace info` to list the models"}
+
+
+def test_unloading_the_extension_closes_the_comms_and_the_target(kernel: Kernel) -> None:
+    kernel.execute("%load_ext interlace")
+    page = kernel.open_comm()
+    kernel.comm_data(page, lambda d: d["type"] == "models", "the models")
+    kernel.execute("%unload_ext interlace")
+    closed = kernel.wait(lambda m: m["msg_type"] == "comm_close" and m["content"]["comm_id"] == page,
+                         "the kernel to close the page's comm")
+    assert closed["content"]["comm_id"] == page
+    again = kernel.open_comm()  # no target any more: the kernel refuses the comm
+    kernel.wait(lambda m: m["msg_type"] == "comm_close" and m["content"]["comm_id"] == again,
+                "the kernel to refuse a comm to the unregistered target")
