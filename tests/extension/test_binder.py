@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# installing JupyterLab and the package's dependencies into a new virtualenv takes minutes on a
+# loaded machine (the suite's default limit is 300 s)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def checkout_copy(target: Path) -> Path:
