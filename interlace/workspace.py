@@ -50,8 +50,8 @@ from interlace.planner.plan import plan as make_plan
 from interlace.project.graph import Graph, build_graph
 from interlace.project.project import Project
 from interlace.project.selectors import select
-from interlace.project.watch import SourceWatch
 from interlace.project.spec import NOT_YET_ACTED_ON, ModelSpec
+from interlace.project.watch import SourceWatch
 from interlace.quality.checks import Check
 from interlace.runs import RunManager, Trigger
 from interlace.schedules import ScheduleDef, project_schedules

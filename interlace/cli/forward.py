@@ -40,10 +40,16 @@ def forwardable(command: F) -> F:
         ctx.meta[_META] = value
         return value
 
-    return click.option("--no-forward", is_flag=True, expose_value=False, callback=remember,
-                        envvar="INTERLACE_NO_FORWARD", show_envvar=True,
-                        help="never send the command to the process holding the warehouse "
-                        "(interlace serve, a kernel): open it here, or fail with the lock error")(command)
+    return click.option(
+        "--no-forward",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        envvar="INTERLACE_NO_FORWARD",
+        show_envvar=True,
+        help="never send the command to the process holding the warehouse "
+        "(interlace serve, a kernel): open it here, or fail with the lock error",
+    )(command)
 
 
 def env_name(env: str | None) -> str:
@@ -84,8 +90,9 @@ def answer(name: str, project_dir: str, env: str | None, **args: Any) -> Any:
         return local_answer(ws, name, args)
 
 
-def run(project_dir: str, env: str | None, options: RunOptions,
-        on_event: Callable[[Event], None] | None) -> RunResult | None:
+def run(
+    project_dir: str, env: str | None, options: RunOptions, on_event: Callable[[Event], None] | None
+) -> RunResult | None:
     """The run's result from the owner (its events passed to ``on_event``); None when no owner is
     live, for the caller to run here."""
     from interlace.owner.client import OwnerGone

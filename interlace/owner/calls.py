@@ -32,10 +32,17 @@ def plan(ws: Workspace, args: dict[str, Any]) -> Any:
     # SQLMesh shows destructive changes in every plan: edited models are always previewed
     previews = ws.plan_diff(the_plan, edited_only=not options.diff)
     broken = ws.graph().broken
-    problems = {s.model: broken[s.model].to_dict() if s.model in broken else None
-                for s in the_plan.errors if s.action == "error"}
-    return {"plan": the_plan.to_dict(), "explain": the_plan.explain(),
-            "previews": [p.to_dict() for p in previews.values()], "problems": problems}
+    problems = {
+        s.model: broken[s.model].to_dict() if s.model in broken else None
+        for s in the_plan.errors
+        if s.action == "error"
+    }
+    return {
+        "plan": the_plan.to_dict(),
+        "explain": the_plan.explain(),
+        "previews": [p.to_dict() for p in previews.values()],
+        "problems": problems,
+    }
 
 
 def quality(ws: Workspace, args: dict[str, Any]) -> Any:
@@ -48,19 +55,32 @@ def keys_list(ws: Workspace, args: dict[str, Any]) -> Any:
 
 def schema_list(ws: Workspace, args: dict[str, Any]) -> Any:
     names = sorted(ws.select(args["select"] or None))
-    return {"columns": {name: ws.columns(name) for name in names},
-            "kinds": {name: ws.models[name].materialize for name in names}}
+    return {
+        "columns": {name: ws.columns(name) for name in names},
+        "kinds": {name: ws.models[name].materialize for name in names},
+    }
 
 
 def schema_history(ws: Workspace, args: dict[str, Any]) -> Any:
-    return [{"version": v.version, "recorded_at": v.recorded_at, "run_id": v.run_id, "columns": v.columns,
-             "changes": v.changes} for v in ws.schema_history(args["model"])]
+    return [
+        {
+            "version": v.version,
+            "recorded_at": v.recorded_at,
+            "run_id": v.run_id,
+            "columns": v.columns,
+            "changes": v.changes,
+        }
+        for v in ws.schema_history(args["model"])
+    ]
 
 
 def lineage_show(ws: Workspace, args: dict[str, Any]) -> Any:
     model, _, column = args["target"].partition(".")
     ws.project.get(model)
-    return [t.to_dict() for t in ws.lineage().trees(model, column or None, downstream=args["downstream"])]
+    return [
+        t.to_dict()
+        for t in ws.lineage().trees(model, column or None, downstream=args["downstream"])
+    ]
 
 
 def reset_cursor(ws: Workspace, args: dict[str, Any]) -> Any:
@@ -68,8 +88,14 @@ def reset_cursor(ws: Workspace, args: dict[str, Any]) -> Any:
 
 
 CALLS: dict[str, Call] = {
-    "info": info, "plan": plan, "quality": quality, "keys.list": keys_list, "schema.list": schema_list,
-    "schema.history": schema_history, "lineage.show": lineage_show, "state.reset-cursor": reset_cursor,
+    "info": info,
+    "plan": plan,
+    "quality": quality,
+    "keys.list": keys_list,
+    "schema.list": schema_list,
+    "schema.history": schema_history,
+    "lineage.show": lineage_show,
+    "state.reset-cursor": reset_cursor,
 }
 
 
@@ -77,6 +103,8 @@ def answer(ws: Workspace, name: str, args: dict[str, Any]) -> Any:
     """The answer of call ``name`` on ``ws``."""
     call = CALLS.get(name)
     if call is None:
-        raise InvalidOptionError(f"the owner has no call '{name}'.{did_you_mean(name, CALLS)}",
-                                 hint="the CLI and the owner are different interlace versions: restart the owner")
+        raise InvalidOptionError(
+            f"the owner has no call '{name}'.{did_you_mean(name, CALLS)}",
+            hint="the CLI and the owner are different interlace versions: restart the owner",
+        )
     return call(ws, args)

@@ -45,8 +45,14 @@ class OwnerChannel:
     :meth:`Service.call`, which serializes use of the shared connection); by default, one lock.
     """
 
-    def __init__(self, workspace: Workspace, *, kind: str, call: Serialize | None = None,
-                 api: str | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        kind: str,
+        call: Serialize | None = None,
+        api: str | None = None,
+    ) -> None:
         self.workspace = workspace
         self.kind = kind
         self.api = api
@@ -82,12 +88,26 @@ class OwnerChannel:
         server.daemon_threads = True
         server.channel = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="interlace-owner", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="interlace-owner",
+            daemon=True,
+        )
         self._thread.start()
         engine = self.workspace.engine
-        publish(self.root, Owner.current(address=self.address, env=env, kind=self.kind, project_dir=self.root,
-                                         warehouse=engine.path, api=self.api), self.token)
+        publish(
+            self.root,
+            Owner.current(
+                address=self.address,
+                env=env,
+                kind=self.kind,
+                project_dir=self.root,
+                warehouse=engine.path,
+                api=self.api,
+            ),
+            self.token,
+        )
         return self
 
     def stop(self) -> None:
@@ -107,7 +127,9 @@ class OwnerChannel:
     # -- the work ----------------------------------------------------------------------------------
     def answer(self, request: dict[str, Any]) -> Any:
         self._check_env(request)
-        return self.call(lambda ws: answer(ws, str(request["name"]), dict(request.get("args") or {})))
+        return self.call(
+            lambda ws: answer(ws, str(request["name"]), dict(request.get("args") or {}))
+        )
 
     def run(self, request: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
         """Plan and start the run, then ``send`` its events and its result (or the error)."""
@@ -118,7 +140,11 @@ class OwnerChannel:
         events: queue.Queue[Event] = queue.Queue()
         unsubscribe = self.workspace.events.subscribe(events.put)
         try:
-            handle = self.call(lambda ws: ws.runs.start(ws.plan(options), trigger=str(request.get("trigger") or "cli")))
+            handle = self.call(
+                lambda ws: ws.runs.start(
+                    ws.plan(options), trigger=str(request.get("trigger") or "cli")
+                )
+            )
             try:
                 while True:
                     try:
@@ -130,7 +156,9 @@ class OwnerChannel:
                     if event.run_id == handle.run_id:
                         send({"event": event.to_dict()})
             except OSError:  # the client went away: its run does not go on without it
-                log.warning("the client of forwarded run %s went away: cancelling it", handle.run_id)
+                log.warning(
+                    "the client of forwarded run %s went away: cancelling it", handle.run_id
+                )
                 handle.cancel()
                 raise
         finally:
@@ -149,9 +177,11 @@ class OwnerChannel:
     def _check_env(self, request: dict[str, Any]) -> None:
         env = request.get("env")
         if env != self.workspace.env:
-            raise OwnerError(f"this owner holds environment '{self.workspace.env}', not '{env}'",
-                             hint="the owner files are per environment: run the command with --env "
-                             f"{self.workspace.env}, or start an owner for '{env}'")
+            raise OwnerError(
+                f"this owner holds environment '{self.workspace.env}', not '{env}'",
+                hint="the owner files are per environment: run the command with --env "
+                f"{self.workspace.env}, or start an owner for '{env}'",
+            )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -160,7 +190,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def channel(self) -> OwnerChannel:
-        return self.server.channel  # type: ignore[attr-defined, no-any-return]
+        channel: OwnerChannel = self.server.channel  # type: ignore[attr-defined]
+        return channel
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         log.debug("owner channel: " + format, *args)
@@ -172,13 +203,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, {"error": _error(f"no owner endpoint GET {self.path}")})
             return
         ws = self.channel.workspace
-        self._reply(200, {"pid": os.getpid(), "env": ws.env, "project_dir": str(ws.root), "kind": self.channel.kind})
+        self._reply(
+            200,
+            {
+                "pid": os.getpid(),
+                "env": ws.env,
+                "project_dir": str(ws.root),
+                "kind": self.channel.kind,
+            },
+        )
 
     def do_POST(self) -> None:
         if not self._authorized():
             return
         try:
-            request = wire.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            request = wire.loads(
+                self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}"
+            )
         except ValueError as exc:
             self._reply(400, {"error": _error(f"the request body is not valid JSON: {exc}")})
             return
@@ -196,8 +237,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"error": exc.to_dict()})
         except Exception as exc:  # a bug: the client says so rather than hanging
             log.exception("owner call %s failed", request.get("name"))
-            self._reply(500, {"error": InternalError(f"the owner failed answering: {exc!r}",
-                                                     hint="see the owner's log; please report it").to_dict()})
+            self._reply(
+                500,
+                {
+                    "error": InternalError(
+                        f"the owner failed answering: {exc!r}",
+                        hint="see the owner's log; please report it",
+                    ).to_dict()
+                },
+            )
 
     def _stream_run(self, request: dict[str, Any]) -> None:
         self.send_response(200)
@@ -218,15 +266,28 @@ class _Handler(BaseHTTPRequestHandler):
             send({"error": exc.to_dict()})
         except Exception as exc:
             log.exception("forwarded run failed")
-            send({"error": InternalError(f"the owner failed running: {exc!r}",
-                                         hint="see the owner's log; please report it").to_dict()})
+            send(
+                {
+                    "error": InternalError(
+                        f"the owner failed running: {exc!r}",
+                        hint="see the owner's log; please report it",
+                    ).to_dict()
+                }
+            )
 
     def _authorized(self) -> bool:
         given = self.headers.get(TOKEN_HEADER, "")
         if hmac.compare_digest(given.encode(), self.channel.token.encode()):
             return True
-        self._reply(401, {"error": _error("the owner token is missing or wrong",
-                                          hint="read it from the owner's token file (.interlace/owner/)")})
+        self._reply(
+            401,
+            {
+                "error": _error(
+                    "the owner token is missing or wrong",
+                    hint="read it from the owner's token file (.interlace/owner/)",
+                )
+            },
+        )
         return False
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:

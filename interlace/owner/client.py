@@ -40,11 +40,19 @@ class OwnerClient:
         body = self._request("POST", "/v1/call", {"name": name, "env": env, "args": args})
         return _unwrap(body, self.owner, name)
 
-    def run(self, env: str, options: dict[str, Any], *, on_event: Callable[[Event], None] | None = None,
-            trigger: str = "cli") -> RunResult:
+    def run(
+        self,
+        env: str,
+        options: dict[str, Any],
+        *,
+        on_event: Callable[[Event], None] | None = None,
+        trigger: str = "cli",
+    ) -> RunResult:
         """Run on the owner; ``on_event`` gets each event of the run as it happens. Ctrl-C asks the
         owner to cancel the run and waits for the cancelled result; a second Ctrl-C abandons it."""
-        connection, response = self._open("POST", "/v1/run", {"env": env, "options": options, "trigger": trigger})
+        connection, response = self._open(
+            "POST", "/v1/run", {"env": env, "options": options, "trigger": trigger}
+        )
         run_id: str | None = None
         interrupted = False
         try:
@@ -75,7 +83,9 @@ class OwnerClient:
             connection.close()
 
     def cancel(self, run_id: str) -> bool:
-        return bool(_unwrap(self._request("POST", "/v1/cancel", {"run_id": run_id}), self.owner, "cancel"))
+        return bool(
+            _unwrap(self._request("POST", "/v1/cancel", {"run_id": run_id}), self.owner, "cancel")
+        )
 
     # -- transport ---------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: dict[str, Any]) -> Any:
@@ -95,24 +105,37 @@ class OwnerClient:
         connection = http.client.HTTPConnection(self._host, self._port, timeout=None)
         raw = wire.dumps(body)
         try:
-            connection.request(method, path, body=raw, headers={
-                TOKEN_HEADER: self._token, "Content-Type": "application/json", "Content-Length": str(len(raw))})
+            connection.request(
+                method,
+                path,
+                body=raw,
+                headers={
+                    TOKEN_HEADER: self._token,
+                    "Content-Type": "application/json",
+                    "Content-Length": str(len(raw)),
+                },
+            )
             response = connection.getresponse()
         except ConnectionRefusedError:
             connection.close()
             if not self.owner.is_alive():
-                raise OwnerGone(f"{self.owner.describe()} has stopped", hint="run the command again") from None
+                raise OwnerGone(
+                    f"{self.owner.describe()} has stopped", hint="run the command again"
+                ) from None
             raise OwnerError(
                 f"{self.owner.describe()} holds the warehouse but refuses connections on {self.owner.address}",
                 hint=f"restart it (`kill {self.owner.pid}`, then start it again), or pass --no-forward to see "
-                "the lock error") from None
+                "the lock error",
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
             raise self._went_away(path, f"it did not answer: {exc}") from None
         if response.status == 401:
             connection.close()
-            raise OwnerError(f"{self.owner.describe()} refused the owner token",
-                             hint="the token file does not match the running owner: restart the owner")
+            raise OwnerError(
+                f"{self.owner.describe()} refused the owner token",
+                hint="the token file does not match the running owner: restart the owner",
+            )
         return connection, response
 
     def _went_away(self, what: str, why: str) -> OwnerError:
@@ -120,13 +143,16 @@ class OwnerClient:
             f"{self.owner.describe()} went away during `{what.strip('/').removeprefix('v1/')}`: {why}",
             details="Each model the owner was building is one transaction: what it did not finish was rolled "
             "back, and the run is marked interrupted when the warehouse is opened next.",
-            hint="run the command again (it runs in this process when no owner is left)")
+            hint="run the command again (it runs in this process when no owner is left)",
+        )
 
 
 def _unwrap(body: Any, owner: Owner, what: str) -> Any:
     if not isinstance(body, dict) or ("result" not in body and "error" not in body):
-        raise OwnerError(f"{owner.describe()} answered `{what}` with something else than an answer",
-                         hint="the CLI and the owner are different interlace versions: restart the owner")
+        raise OwnerError(
+            f"{owner.describe()} answered `{what}` with something else than an answer",
+            hint="the CLI and the owner are different interlace versions: restart the owner",
+        )
     if "error" in body:
         raise error_from_dict(body["error"])
     return body["result"]

@@ -22,12 +22,25 @@ from urllib.parse import urlsplit
 from interlace.errors import OwnerError
 from interlace.state.liveness import start_ticks
 
-__all__ = ["OWNER_DIR", "TOKEN_HEADER", "Owner", "already_held", "find_owner", "owner_paths", "publish", "read_token", "unpublish"]
+__all__ = [
+    "OWNER_DIR",
+    "TOKEN_HEADER",
+    "Owner",
+    "already_held",
+    "find_owner",
+    "owner_paths",
+    "publish",
+    "read_token",
+    "unpublish",
+]
 
 OWNER_DIR = Path(".interlace") / "owner"
 TOKEN_HEADER = "X-Interlace-Owner"  # the header that carries the token to the owner channel
-KINDS = {"serve": "interlace serve", "scheduler": "interlace scheduler", "kernel": "a notebook kernel "
-         "(%interlace serve)"}
+KINDS = {
+    "serve": "interlace serve",
+    "scheduler": "interlace scheduler",
+    "kernel": "a notebook kernel (%interlace serve)",
+}
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -63,12 +76,28 @@ class Owner:
         return True
 
     @classmethod
-    def current(cls, *, address: str, env: str, kind: str, project_dir: Path, warehouse: Path | None,
-                api: str | None = None) -> Owner:
+    def current(
+        cls,
+        *,
+        address: str,
+        env: str,
+        kind: str,
+        project_dir: Path,
+        warehouse: Path | None,
+        api: str | None = None,
+    ) -> Owner:
         """This process as the owner of ``env``'s warehouse."""
-        return cls(pid=os.getpid(), started=start_ticks(os.getpid()), address=address, env=env, kind=kind,
-                   project_dir=str(project_dir), warehouse=str(warehouse) if warehouse else None,
-                   since=datetime.now(UTC).isoformat(timespec="seconds"), api=api)
+        return cls(
+            pid=os.getpid(),
+            started=start_ticks(os.getpid()),
+            address=address,
+            env=env,
+            kind=kind,
+            project_dir=str(project_dir),
+            warehouse=str(warehouse) if warehouse else None,
+            since=datetime.now(UTC).isoformat(timespec="seconds"),
+            api=api,
+        )
 
 
 def already_held(root: Path, owner: Owner) -> OwnerError:
@@ -77,7 +106,8 @@ def already_held(root: Path, owner: Owner) -> OwnerError:
         f"the warehouse of environment '{owner.env}' in {root} is already held by {owner.describe()}, "
         f"since {owner.since}",
         hint=f"use that one (interlace commands in this project are sent to it), or stop it first "
-        f"(Ctrl-C in its terminal, or `kill {owner.pid}`)")
+        f"(Ctrl-C in its terminal, or `kill {owner.pid}`)",
+    )
 
 
 def owner_paths(root: Path, env: str) -> tuple[Path, Path]:
@@ -134,19 +164,23 @@ def read_token(root: Path, owner: Owner) -> str:
     try:
         info = token_path.stat()
     except FileNotFoundError:
-        raise OwnerError(f"the owner file names {owner.describe()}, but its token file {token_path} is missing",
-                         hint=f"restart that process, or stop it and run the command again (`kill {owner.pid}`)",
-                         ) from None
+        raise OwnerError(
+            f"the owner file names {owner.describe()}, but its token file {token_path} is missing",
+            hint=f"restart that process, or stop it and run the command again (`kill {owner.pid}`)",
+        ) from None
     mode = stat.S_IMODE(info.st_mode)
     if info.st_uid != os.getuid():
-        raise OwnerError(f"the owner token file {token_path} belongs to another user (uid {info.st_uid})",
-                         hint="run the command as the user who started the owner, or remove the file if "
-                         "that process is gone")
+        raise OwnerError(
+            f"the owner token file {token_path} belongs to another user (uid {info.st_uid})",
+            hint="run the command as the user who started the owner, or remove the file if "
+            "that process is gone",
+        )
     if mode & 0o077:
         raise OwnerError(
             f"the owner token file {token_path} may be read by others (mode {mode:04o}): anyone who can "
             "read it can run anything on this warehouse, so it is not used",
-            hint=f"chmod 600 {token_path}")
+            hint=f"chmod 600 {token_path}",
+        )
     return token_path.read_text().strip()
 
 

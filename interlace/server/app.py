@@ -278,6 +278,6 @@ def start_in_thread(workspace: Workspace, host: str | None = None, port: int | N
 
 def _owner_channel(server: uvicorn.Server, kind: str, host: str, port: int) -> OwnerChannel:
     """Publish this process as the warehouse's owner; its answers share the server's lock."""
-    svc: Service = server.config.app.state.interlace
+    svc: Service = server.config.app.state.interlace  # type: ignore[union-attr]
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return OwnerChannel(svc.workspace, kind=kind, call=svc.call, api=f"http://{url_host}:{port}").start()

@@ -28,9 +28,24 @@ def serving(project: Path, *extra: str) -> Iterator[subprocess.Popen[str]]:
     """`interlace serve` (API only, no scheduler) on ``project`` until the block ends; yields once
     its owner file is published."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "interlace", "serve", "--port", "0", "--no-dashboard", "--no-scheduler",
-         "-d", str(project), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **CLI_ENV})
+        [
+            sys.executable,
+            "-m",
+            "interlace",
+            "serve",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--no-scheduler",
+            "-d",
+            str(project),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **CLI_ENV},
+    )
     try:
         deadline = time.monotonic() + 90
         while not owner_file(project).exists():
