@@ -12,6 +12,7 @@ The standard library's threading HTTP server: the scheduler answers without the 
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import logging
 import os
@@ -96,6 +97,7 @@ class OwnerChannel:
         )
         self._thread.start()
         engine = self.workspace.engine
+        atexit.register(unpublish, self.root, env)  # a kernel shut down without --stop leaves no file
         publish(
             self.root,
             Owner.current(
@@ -113,6 +115,7 @@ class OwnerChannel:
     def stop(self) -> None:
         """Remove the owner file, then stop answering."""
         unpublish(self.root, self.workspace.env)
+        atexit.unregister(unpublish)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
