@@ -31,8 +31,8 @@ def _project(root: Path, models: int) -> Path:
 
 
 def _serve(root: Path) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-m", "interlace", "serve", "--port", "0", "--no-dashboard",
-                               "--no-scheduler", "-d", str(root)],
+    server = subprocess.Popen([sys.executable, "-m", "interlace", "serve", "--port", "0",
+                               "--no-dashboard", "--no-scheduler", "-d", str(root)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     owner = root / ".interlace" / "owner" / "dev.json"
     deadline = time.monotonic() + 120
@@ -58,7 +58,8 @@ def main() -> None:
         served_root = _project(DATA_DIR / f"forwarding-{count}-served", count)
         server = _serve(served_root)
         try:
-            run_timed([*cli, "plan", "-d", str(served_root)], env=env)  # warm the server's parse cache
+            # warm the server's parse cache
+            run_timed([*cli, "plan", "-d", str(served_root)], env=env)
             direct: list[float] = []
             forwarded: list[float] = []
             for _ in range(args.repeat):

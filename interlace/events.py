@@ -215,7 +215,8 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         if name not in fields:
             continue
         default = fields[name].default
-        values[name] = tuple(value) if isinstance(value, list) and isinstance(default, tuple) else value
+        was_tuple = isinstance(value, list) and isinstance(default, tuple)
+        values[name] = tuple(value) if was_tuple else value
     return cls(**values)
 
 

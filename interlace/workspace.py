@@ -116,7 +116,8 @@ class Workspace:
         # a long-lived owner (server, notebook) sees the user's edits: see `project`
         self._sources = SourceWatch(self.root, config.models_paths)
         self._project_lock = threading.RLock()
-        self.config_error: ConfigError | None = None  # a config edit that does not load (the last good one stays)
+        # a config edit that does not load (the last good one stays in use)
+        self.config_error: ConfigError | None = None
         from interlace.observability import observe
 
         self.observers = observe(self.events, config, secrets=self._secrets())
@@ -139,10 +140,12 @@ class Workspace:
         """The project's models, discovered on first use and again when its files change (looked at
         at most once a second; ``reload()`` reads them now)."""
         with self._project_lock:
-            if self._project is not None and not self.runs.active():  # a run keeps the project it planned
+            # a run keeps the project it planned
+            if self._project is not None and not self.runs.active():
                 self._see_edits(self._sources.poll())
             if self._project is None:
-                self._project = Project.discover(self.root, self.loaded, tolerant=True, functions=self.functions)
+                self._project = Project.discover(self.root, self.loaded, tolerant=True,
+                                                 functions=self.functions)
                 for spec in self._declared.values():  # cells declared them: they outlive a reload()
                     self._project.declare(spec)
             return self._project

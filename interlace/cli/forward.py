@@ -75,7 +75,7 @@ def owner_client(project_dir: str, env: str | None) -> OwnerClient | None:
 
 
 def answer(name: str, project_dir: str, env: str | None, **args: Any) -> Any:
-    """The answer of call ``name``: from the warehouse's owner if one is live, else computed here."""
+    """The answer of call ``name``: from the warehouse's owner if one is live, else made here."""
     from interlace.owner.client import OwnerGone
 
     client = owner_client(project_dir, env)

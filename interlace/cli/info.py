@@ -78,7 +78,8 @@ def schema_history(model: str, project_dir: str, env: str | None, as_json: bool)
     versions = forward.answer("schema.history", project_dir, env, model=model)
     if as_json:
         print(json.dumps([{"version": v["version"], "recorded_at": v["recorded_at"].isoformat(),
-                           "run_id": v["run_id"], "columns": [{"name": c, "type": t} for c, t in v["columns"]],
+                           "run_id": v["run_id"],
+                           "columns": [{"name": c, "type": t} for c, t in v["columns"]],
                            "changes": v["changes"]} for v in versions], indent=2))
         return
     if not versions:

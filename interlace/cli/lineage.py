@@ -26,7 +26,8 @@ def lineage() -> None:
 @forward.forwardable
 def show(target: str, upstream: bool, fmt: str, project_dir: str, env: str | None) -> None:
     """Lineage of MODEL.COLUMN (or of every column of MODEL)."""
-    answer = forward.answer("lineage.show", project_dir, env, target=target, downstream=not upstream)
+    answer = forward.answer("lineage.show", project_dir, env, target=target,
+                            downstream=not upstream)
     trees = [LineageNode.from_dict(t) for t in answer]
     if fmt == "json":
         print(json.dumps(answer, indent=2))

@@ -38,7 +38,8 @@ def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None
             the_plan = ws.plan(options)
             if progress is not None:
                 ws.events.subscribe(progress)
-            result = ws.apply(the_plan, trigger="cli")  # Ctrl-C inside cancels the run and returns its result
+            # Ctrl-C inside cancels the run and returns its result
+            result = ws.apply(the_plan, trigger="cli")
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:

@@ -53,7 +53,7 @@ class ModelResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelResult:
-        """The result of :meth:`to_dict` again (a run forwarded to the process that owns the warehouse)."""
+        """The result of :meth:`to_dict` again (a run forwarded to the warehouse's owner)."""
         from interlace.quality.checks import Check
         from interlace.quality.runner import CheckResult
 
@@ -63,13 +63,15 @@ class ModelResult:
                        for c in data.get("checks") or ())
         error = data.get("error")
         return cls(
-            model=data["model"], status=data["status"], action=data["action"], reason=data["reason"],
+            model=data["model"], status=data["status"], action=data["action"],
+            reason=data["reason"],
             relation=data["relation"], materialize=data["materialize"], rows=data["rows"],
             inserted=data["inserted"], updated=data["updated"], deleted=data["deleted"],
             duration_ms=data["duration_ms"], skip_reason=data["skip_reason"],
             error=error_from_dict(error) if error else None,
             columns=tuple((c[0], c[1]) for c in data.get("columns") or ()),
-            schema_changed=data["schema_changed"], checks=checks, nulled=dict(data.get("nulled") or {}),
+            schema_changed=data["schema_changed"], checks=checks,
+            nulled=dict(data.get("nulled") or {}),
         )
 
 
@@ -141,7 +143,7 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
-        """The result of :meth:`to_dict` again: ``RunResult.from_dict(r.to_dict()).to_dict() == r.to_dict()``."""
+        """The result of :meth:`to_dict` again (its ``to_dict()`` is the same)."""
         results = {m["model"]: ModelResult.from_dict(m) for m in data.get("models") or ()}
         return cls(run_id=data["run_id"], status=data["status"],
                    started_at=datetime.fromisoformat(data["started_at"]),

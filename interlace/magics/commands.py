@@ -182,7 +182,7 @@ class InterlaceMagics(Magics):
 
     @command(ServeOptions, "interlace serve")
     def serve(self, options: ServeOptions) -> None:
-        """Serve the API and dashboard from this kernel; terminal commands in the project are sent here."""
+        """Serve the API and dashboard in this kernel; the project's terminal commands come here."""
         print(self.session.serve(options))
 
     @command(HelpOptions, "interlace help")

@@ -122,15 +122,17 @@ class Session:
                 return "Not serving (%interlace serve starts it)."
             self.server.stop()
             self.server = None
-            return "Stopped serving: the kernel still holds the warehouse, terminal commands cannot reach it."
+            return ("Stopped serving: the kernel still holds the warehouse, terminal commands "
+                    "cannot reach it.")
         if self.server is not None:
             return f"Already serving at {self.server.url} (%interlace serve --stop stops it)."
         from interlace.server.app import start_in_thread
 
-        self.server = start_in_thread(self.workspace, "127.0.0.1", options.port, dashboard=not options.no_dashboard,
-                                      owner="kernel")
+        ws = self.workspace
+        self.server = start_in_thread(ws, "127.0.0.1", options.port,
+                                      dashboard=not options.no_dashboard, owner="kernel")
         url = self.server.url
-        lines = [f"interlace serving {self.workspace.root.name} ({self.workspace.env}) from this kernel at {url}"]
+        lines = [f"interlace serving {ws.root.name} ({ws.env}) from this kernel at {url}"]
         if not options.no_dashboard:
             lines.append(f"  dashboard  {url}/dashboard")
         lines += [f"  API docs   {url}/api/docs",

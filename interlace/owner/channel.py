@@ -97,7 +97,8 @@ class OwnerChannel:
         )
         self._thread.start()
         engine = self.workspace.engine
-        atexit.register(unpublish, self.root, env)  # a kernel shut down without --stop leaves no file
+        # a kernel shut down without --stop leaves no owner file behind
+        atexit.register(unpublish, self.root, env)
         publish(
             self.root,
             Owner.current(

@@ -23,7 +23,7 @@ __all__ = ["OwnerClient", "OwnerGone"]
 
 
 class OwnerGone(OwnerError):
-    """The owner refused the connection and its process has ended: nobody holds the warehouse now."""
+    """The owner refused the connection and its process has ended: nobody holds the warehouse."""
 
 
 class OwnerClient:
@@ -123,9 +123,10 @@ class OwnerClient:
                     f"{self.owner.describe()} has stopped", hint="run the command again"
                 ) from None
             raise OwnerError(
-                f"{self.owner.describe()} holds the warehouse but refuses connections on {self.owner.address}",
-                hint=f"restart it (`kill {self.owner.pid}`, then start it again), or pass --no-forward to see "
-                "the lock error",
+                f"{self.owner.describe()} holds the warehouse but refuses connections on "
+                f"{self.owner.address}",
+                hint=f"restart it (`kill {self.owner.pid}`, then start it again), or pass "
+                "--no-forward to see the lock error",
             ) from None
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
@@ -140,8 +141,10 @@ class OwnerClient:
 
     def _went_away(self, what: str, why: str) -> OwnerError:
         return OwnerError(
-            f"{self.owner.describe()} went away during `{what.strip('/').removeprefix('v1/')}`: {why}",
-            details="Each model the owner was building is one transaction: what it did not finish was rolled "
+            f"{self.owner.describe()} went away during "
+            f"`{what.strip('/').removeprefix('v1/')}`: {why}",
+            details="Each model the owner was building is one transaction: what it did not finish "
+            "was rolled "
             "back, and the run is marked interrupted when the warehouse is opened next.",
             hint="run the command again (it runs in this process when no owner is left)",
         )

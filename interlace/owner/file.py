@@ -64,7 +64,7 @@ class Owner:
         return f"{KINDS.get(self.kind, self.kind)} (PID {self.pid}) at {where}"
 
     def is_alive(self) -> bool:
-        """Whether the process that wrote the file still runs (not merely a process with its PID)."""
+        """Whether the process that wrote the file still runs (not merely one with its PID)."""
         if self.started is not None:
             return start_ticks(self.pid) == self.started
         try:
@@ -101,9 +101,10 @@ class Owner:
 
 
 def already_held(root: Path, owner: Owner) -> OwnerError:
-    """The error of a second owner (a second ``interlace serve``): who holds the warehouse, where."""
+    """The error of a second owner (a second ``interlace serve``): who holds it, and where."""
     return OwnerError(
-        f"the warehouse of environment '{owner.env}' in {root} is already held by {owner.describe()}, "
+        f"the warehouse of environment '{owner.env}' in {root} is already held by "
+        f"{owner.describe()}, "
         f"since {owner.since}",
         hint=f"use that one (interlace commands in this project are sent to it), or stop it first "
         f"(Ctrl-C in its terminal, or `kill {owner.pid}`)",
@@ -159,7 +160,7 @@ def find_owner(root: Path, env: str) -> Owner | None:
 
 
 def read_token(root: Path, owner: Owner) -> str:
-    """The owner's token; refused when the token file is missing, not the user's or readable by others."""
+    """The owner's token; refused when its file is missing, not the user's or readable by others."""
     _, token_path = owner_paths(root, owner.env)
     try:
         info = token_path.stat()
@@ -177,7 +178,9 @@ def read_token(root: Path, owner: Owner) -> str:
         )
     if mode & 0o077:
         raise OwnerError(
-            f"the owner token file {token_path} may be read by others (mode {mode:04o}): anyone who can "
+            f"the owner token file {token_path} may be read by others (mode {mode:04o}): anyone "
+            "who "
+            "can "
             "read it can run anything on this warehouse, so it is not used",
             hint=f"chmod 600 {token_path}",
         )
@@ -191,5 +194,5 @@ def _read(path: Path) -> Owner | None:
     except (OSError, ValueError, TypeError):
         return None  # absent, half-written by an old version, or not ours: as if there were none
     if not isinstance(owner.pid, int) or urlsplit(owner.address).hostname not in _LOOPBACK:
-        return None  # the channel only ever listens on loopback: a file saying otherwise is not believed
+        return None  # the channel only listens on loopback: a file saying otherwise is not believed
     return owner

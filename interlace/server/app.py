@@ -215,8 +215,8 @@ def _server(workspace: Workspace, host: str | None, port: int | None, dashboard:
     sock = _bind(host, conf.port if port is None else port)
     bound = sock.getsockname()[1]
     origins = [f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"]
-    app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler, listen=(host, bound),
-                     shared=shared)
+    app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler,
+                     listen=(host, bound), shared=shared)
     # with a logging: section, uvicorn's records go through the handler it installed (JSON, redacted)
     own_logging: dict[str, Any] = {"log_config": None} if workspace.loaded.config.logging is not None else {}
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on",
@@ -255,7 +255,8 @@ def start_in_thread(workspace: Workspace, host: str | None = None, port: int | N
     and the process answers CLI commands for the warehouse. ``port=0`` picks a free port (see
     ``.port``). Returns once the server accepts connections.
     """
-    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level, shared=owner is not None)
+    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level,
+                                        shared=owner is not None)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="interlace-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -278,6 +279,8 @@ def start_in_thread(workspace: Workspace, host: str | None = None, port: int | N
 
 def _owner_channel(server: uvicorn.Server, kind: str, host: str, port: int) -> OwnerChannel:
     """Publish this process as the warehouse's owner; its answers share the server's lock."""
-    svc: Service = server.config.app.state.interlace  # type: ignore[union-attr]
+    app: Any = server.config.app
+    svc: Service = app.state.interlace
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    return OwnerChannel(svc.workspace, kind=kind, call=svc.call, api=f"http://{url_host}:{port}").start()
+    api = f"http://{url_host}:{port}"
+    return OwnerChannel(svc.workspace, kind=kind, call=svc.call, api=api).start()

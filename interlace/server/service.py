@@ -59,7 +59,8 @@ class Service:
 
     def __init__(self, workspace: Workspace, *, shared: bool = False) -> None:
         self.workspace = workspace
-        self.shared = shared  # the workspace is a notebook's: stopping the server leaves its runs alone
+        # the workspace is a notebook's: stopping the server leaves its runs alone
+        self.shared = shared
         self._lock = threading.RLock()
         self.runs: RunManager = workspace.runs
         self.scheduler: Scheduler | None = None  # set when this server fires the schedules (interlace serve)

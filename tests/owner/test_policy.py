@@ -69,3 +69,4 @@ def test_runs_from_the_api_and_the_terminal_wait_for_the_cells_run(project: Path
         ws.run("gated", force=True).status == "success"
     )  # stopping the server left the session's runs alone
     ws.close()
+

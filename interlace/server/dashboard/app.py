@@ -140,7 +140,8 @@ class Dashboard:
         self.schema.options = ["", *sorted({m["schema"] for m in self._models})]
         self.picker.options = ["", *[m["name"] for m in self._models]]
         self._render_models()
-        self.overview.object = config_error_card(data["config_error"]) + health_panel(data["health"]) + (
+        self.overview.object = config_error_card(data["config_error"]) + health_panel(
+            data["health"]) + (
             '<div class="il-card"><h2>Recent runs</h2>' + views.runs_table(data["runs"][:10], css_id="il-recent-runs")
             + "<h2>Recent failures</h2>" + views.model_runs_table(data["failures"])
             + "<h2>Freshness</h2>" + views.freshness(data["catalog"], self.base) + "</div>")

@@ -17,8 +17,10 @@ def config_error_card(error: str | None) -> str:
     """The config edit that does not load (the server keeps running on the last good config)."""
     if error is None:
         return ""
-    return ('<div class="il-card il-config-error" id="il-config-error"><h2>The configuration does not load</h2>'
-            "<p>The server keeps using the last configuration that loaded. Fix the file; the next read "
+    return ('<div class="il-card il-config-error" id="il-config-error">'
+            "<h2>The configuration does not load</h2>"
+            "<p>The server keeps using the last configuration that loaded. Fix the file; the next "
+            "read "
             f"picks it up.</p><pre>{esc(error)}</pre></div>")
 
 
