@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from interlace.engine.results import RunResult
 from interlace.errors import OwnerError, error_from_dict
-from interlace.events import Event, event_from_dict
+from interlace.events import Event, ModelFinished, ModelStarted, RunCancelling, event_from_dict
 from interlace.owner import wire
 from interlace.owner.file import TOKEN_HEADER, Owner
 
@@ -53,32 +53,28 @@ class OwnerClient:
         connection, response = self._open(
             "POST", "/v1/run", {"env": env, "options": options, "trigger": trigger}
         )
-        run_id: str | None = None
-        interrupted = False
+        follow = _Following(on_event)
         try:
             while True:
                 try:
                     line = response.readline()
+                    if not line:
+                        raise self._went_away(
+                            "run", "the connection closed before the run's result"
+                        )
+                    item = wire.loads(line)
+                    if "error" in item:
+                        raise error_from_dict(item["error"])
+                    if "result" in item:
+                        return RunResult.from_dict(item["result"])
+                    follow(event_from_dict(item["event"]))
                 except KeyboardInterrupt:
-                    if interrupted or run_id is None:
+                    if follow.interrupted or follow.run_id is None:
                         raise
-                    interrupted = True
-                    self.cancel(run_id)
-                    continue
+                    self.cancel(follow.run_id)
+                    follow.cancelling()  # said as a run in this process says it
                 except OSError as exc:
                     raise self._went_away("run", f"the connection broke: {exc}") from None
-                if not line:
-                    raise self._went_away("run", "the connection closed before the run's result")
-                item = wire.loads(line)
-                if "event" in item:
-                    event = event_from_dict(item["event"])
-                    run_id = run_id or event.run_id
-                    if on_event is not None:
-                        on_event(event)
-                elif "error" in item:
-                    raise error_from_dict(item["error"])
-                else:
-                    return RunResult.from_dict(item["result"])
         finally:
             connection.close()
 
@@ -148,6 +144,32 @@ class OwnerClient:
             "back, and the run is marked interrupted when the warehouse is opened next.",
             hint="run the command again (it runs in this process when no owner is left)",
         )
+
+
+class _Following:
+    """A forwarded run as its events tell it: its id and the models running now."""
+
+    def __init__(self, on_event: Callable[[Event], None] | None) -> None:
+        self.on_event = on_event
+        self.run_id: str | None = None
+        self.running: dict[str, None] = {}
+        self.interrupted = False
+
+    def __call__(self, event: Event) -> None:
+        self.run_id = self.run_id or event.run_id
+        if isinstance(event, ModelStarted) and event.model:
+            self.running[event.model] = None
+        elif isinstance(event, ModelFinished) and event.model:
+            self.running.pop(event.model, None)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def cancelling(self) -> None:
+        self.interrupted = True
+        if self.on_event is not None:
+            self.on_event(
+                RunCancelling(run_id=self.run_id, waiting_for=tuple(sorted(self.running)))
+            )
 
 
 def _unwrap(body: Any, owner: Owner, what: str) -> Any:

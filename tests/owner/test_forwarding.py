@@ -192,3 +192,37 @@ def test_edits_while_serving_show_in_the_next_plan(project: Path) -> None:
     assert fixed.returncode == 0, fixed.stderr
     assert "✓  extra  table  6 rows" in fixed.stdout
     assert "1 succeeded, 0 failed, 0 skipped, 3 up to date" in fixed.stdout
+
+
+def test_ctrl_c_in_a_forwarded_run_cancels_it_on_the_owner(project: Path) -> None:
+    gate = project / "gate"
+    (project / "models" / "gated.py").write_text(
+        "import time\nfrom pathlib import Path\nfrom interlace import model\n\n\n"
+        "@model(materialize='table')\ndef gated(stg_orders):\n"
+        f"    while not Path({str(gate)!r}).exists():\n        time.sleep(0.02)\n    return stg_orders\n")
+    with serving(project):
+        cli = subprocess.Popen([sys.executable, "-m", "interlace", "run", "-d", str(project)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **CLI_ENV})
+        assert cli.stdout is not None
+        while "stg_orders" not in (line := cli.stdout.readline()):
+            assert line, cli.stderr.read() if cli.stderr else ""
+        cli.send_signal(signal.SIGINT)
+        while "cancelling" not in (line := cli.stdout.readline()):  # the owner says it is cancelling
+            assert line, cli.stderr.read() if cli.stderr else ""
+        # as a local run says it, naming the models that had started when Ctrl-C came (if any)
+        assert re.fullmatch(r"cancelling…( \(waiting for models? [a-z_, ]+; press Ctrl-C again to "
+                            r"abandon\))?", line.strip()), line
+        gate.touch()  # the Python model returns; its result is not written
+        out, err = cli.communicate(timeout=60)
+        after = run_cli("info", "--json", "-d", str(project))
+    assert cli.returncode == 130, err
+    assert re.search(r"\[\d/4\]  ■  gated  its table does not exist yet", out)  # cancelled, not written
+    assert re.search(r"Run [0-9a-f]{12} cancelled in ", out)
+    assert '"status": "cancelled"' in after.stdout
+    con_path = project / ".interlace" / "dev.duckdb"
+    con = duckdb.connect(str(con_path), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'gated'").fetchall() == [(0,)]
+    finally:
+        con.close()
