@@ -22,7 +22,8 @@
     │   ├── ReadOnlyError               a write asked of an `access: read` environment
     │   ├── KeyExistsError              an active API key already has that name
     │   ├── UnknownKeyError             no active API key has that name
-    │   └── RunInProgressError          a run was asked for while another one is going (policy reject)
+    │   ├── RunInProgressError          a run was asked for while another one is going (policy reject)
+    │   └── OwnerError                  the process that holds the warehouse (its owner file, its answers)
     ├── MigrationError                  a file under migrations/, or applying / rolling one back
     └── InternalError                   a bug in interlace: please report it
 
@@ -55,6 +56,7 @@ __all__ = [
     "ModelDefinitionError",
     "ModelParseError",
     "NotebookError",
+    "OwnerError",
     "ProjectError",
     "RunCancelled",
     "SchemaChangeError",
@@ -68,6 +70,7 @@ __all__ = [
     "UnknownScheduleError",
     "WarehouseLockedError",
     "did_you_mean",
+    "error_from_dict",
 ]
 
 
@@ -233,12 +236,42 @@ class RunInProgressError(StateError):
         return {**super().to_dict(), "run_id": self.run_id}
 
 
+class OwnerError(StateError):
+    code = "OWNER_ERROR"
+
+
 class MigrationError(InterlaceError):
     code = "MIGRATION_ERROR"
 
 
 class InternalError(InterlaceError):
     code = "INTERNAL_ERROR"
+
+
+def error_from_dict(data: dict[str, str | None]) -> InterlaceError:
+    """The error of :meth:`InterlaceError.to_dict` again (its class found by its code), so that a
+    process that received it over the wire raises and prints it as the process that raised it."""
+    by_code: dict[str, type[InterlaceError]] = {}
+    pending: list[type[InterlaceError]] = [InterlaceError]
+    while pending:
+        cls = pending.pop()
+        by_code.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    code = str(data.get("code") or InterlaceError.code)
+    cls = by_code.get(code, InterlaceError)
+    fields = {k: data.get(k) for k in ("model", "origin", "hint", "sql", "details")}
+    message = str(data.get("message") or "")
+    error: InterlaceError
+    if cls is RunInProgressError:
+        error = RunInProgressError(message, run_id=str(data.get("run_id") or ""), **fields)
+    else:
+        error = cls.__new__(cls)
+        InterlaceError.__init__(error, message, **fields)
+        if isinstance(error, CheckFailedError):
+            error.results = []
+    if cls is InterlaceError and code != InterlaceError.code:
+        error.code = code  # an error class this version does not know keeps its code
+    return error
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "RunView",
     "ScheduleFired",
     "StreamPublished",
+    "event_from_dict",
     "fold",
 ]
 
@@ -203,6 +204,20 @@ EVENTS: dict[str, type[Event]] = {cls.type: cls for cls in (
 EVENT_TYPES = frozenset(EVENTS)
 
 Handler = Callable[[Event], None]
+
+
+def event_from_dict(data: Mapping[str, Any]) -> Event:
+    """The typed event of a wire form (``Event.to_dict()``): lists become the tuples they were."""
+    cls = EVENTS[str(data["type"])]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in fields:
+            continue
+        default = fields[name].default
+        was_tuple = isinstance(value, list) and isinstance(default, tuple)
+        values[name] = tuple(value) if was_tuple else value
+    return cls(**values)
 
 
 class EventBus:

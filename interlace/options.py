@@ -30,6 +30,7 @@ __all__ = [
     "QualityOptions",
     "RunOptions",
     "SchemaListOptions",
+    "ServeOptions",
     "ShowOptions",
     "argparse_arguments",
     "check_window",
@@ -262,6 +263,18 @@ class InfoOptions:
 class EnvOptions:
     name: str | None = _opt("name", help="the environment to switch to (omit it to show the current one)",
                             kind="argument", metavar="NAME")
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """``%interlace serve``: the API and dashboard inside the kernel, on the session's workspace."""
+
+    port: int | None = _opt("--port", help="the port on 127.0.0.1 (default: service.port, 8080; "
+                            "0 picks a free one)", kind="value", type=int, metavar="N")
+    no_dashboard: bool = _opt("--no-dashboard", help="serve the API only (faster start, no Panel)",
+                              default=False)
+    stop: bool = _opt("--stop", help="stop serving (CLI commands then find the warehouse held "
+                      "again)", default=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from interlace.engine.results import RunResult
 from interlace.engine.run import Run, RunContext
 from interlace.engine.schema_modes import ColumnChange, compare_columns
 from interlace.errors import (
+    ConfigError,
     InterlaceWarning,
     InvalidOptionError,
     ReadOnlyError,
@@ -49,6 +51,7 @@ from interlace.project.graph import Graph, build_graph
 from interlace.project.project import Project
 from interlace.project.selectors import select
 from interlace.project.spec import NOT_YET_ACTED_ON, ModelSpec
+from interlace.project.watch import SourceWatch
 from interlace.quality.checks import Check
 from interlace.runs import RunManager, Trigger
 from interlace.schedules import ScheduleDef, project_schedules
@@ -110,6 +113,11 @@ class Workspace:
         self._project: Project | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
         self._functions: dict[str, FunctionSpec] | None = None  # functions/, registered on first use
+        # a long-lived owner (server, notebook) sees the user's edits: see `project`
+        self._sources = SourceWatch(self.root, config.models_paths)
+        self._project_lock = threading.RLock()
+        # a config edit that does not load (the last good one stays in use)
+        self.config_error: ConfigError | None = None
         from interlace.observability import observe
 
         self.observers = observe(self.events, config, secrets=self._secrets())
@@ -129,12 +137,36 @@ class Workspace:
     # -- the project -----------------------------------------------------------------------------
     @property
     def project(self) -> Project:
-        """The project's models, discovered on first use (``reload()`` to read the files again)."""
-        if self._project is None:
-            self._project = Project.discover(self.root, self.loaded, tolerant=True, functions=self.functions)
-            for spec in self._declared.values():  # cells declared them: they outlive a reload()
-                self._project.declare(spec)
-        return self._project
+        """The project's models, discovered on first use and again when its files change (looked at
+        at most once a second; ``reload()`` reads them now)."""
+        with self._project_lock:
+            # a run keeps the project it planned
+            if self._project is not None and not self.runs.active():
+                self._see_edits(self._sources.poll())
+            if self._project is None:
+                self._project = Project.discover(self.root, self.loaded, tolerant=True,
+                                                 functions=self.functions)
+                for spec in self._declared.values():  # cells declared them: they outlive a reload()
+                    self._project.declare(spec)
+            return self._project
+
+    def _see_edits(self, changed: frozenset[str]) -> None:
+        """Forget what ``changed`` (config, functions, models) so that it is read again; a config
+        that no longer loads is kept in ``config_error`` and the last good one stays in use."""
+        if "config" in changed:
+            try:
+                self.loaded = load_config(self.root, self.env)
+            except ConfigError as exc:
+                self.config_error = exc
+            else:
+                self.config_error = None
+                self.max_workers = self.loaded.config.run.max_workers
+                self.runs.policy = self.loaded.config.run.policy
+                self._sources.model_paths = list(self.loaded.config.models_paths)
+        if changed:
+            self._project = None
+        if "functions" in changed:
+            self._functions = None
 
     def reload(self) -> Project:
         self._project = None

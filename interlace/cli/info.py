@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from interlace.cli import forward
 from interlace.cli.main import cli, console, open_workspace
 from interlace.cli.params import build_options, json_flag, options_from, workspace_flags
 from interlace.options import SchemaListOptions
@@ -17,10 +18,10 @@ from interlace.state.store import describe_changes
 @cli.command()
 @workspace_flags
 @json_flag
+@forward.forwardable
 def info(project_dir: str, env: str | None, as_json: bool) -> None:
     """Show the project: configuration, warehouse, models and the last run."""
-    with open_workspace(project_dir, env) as ws:
-        data = ws.info()
+    data = forward.answer("info", project_dir, env)
     if as_json:
         print(json.dumps(data, indent=2, default=str))
         return
@@ -48,13 +49,12 @@ def schema() -> None:
 @options_from(SchemaListOptions)
 @workspace_flags
 @json_flag
+@forward.forwardable
 def schema_list(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None:
     """Columns and types of the selected models as they are in the warehouse."""
     options = build_options(SchemaListOptions, values)
-    with open_workspace(project_dir, env) as ws:
-        names = sorted(ws.select(options.select or None))
-        data = {name: ws.columns(name) for name in names}
-        kinds = {name: ws.models[name].materialize for name in names}
+    answer = forward.answer("schema.list", project_dir, env, select=options.select)
+    data, kinds = answer["columns"], answer["kinds"]
     if as_json:
         print(json.dumps({n: [{"name": c, "type": t} for c, t in cols] for n, cols in data.items()}, indent=2))
         return
@@ -72,21 +72,23 @@ def schema_list(project_dir: str, env: str | None, as_json: bool, **values: Any)
 @click.argument("model")
 @workspace_flags
 @json_flag
+@forward.forwardable
 def schema_history(model: str, project_dir: str, env: str | None, as_json: bool) -> None:
     """Every recorded version of MODEL's columns, newest first, with what changed."""
-    with open_workspace(project_dir, env) as ws:
-        versions = ws.schema_history(model)
+    versions = forward.answer("schema.history", project_dir, env, model=model)
     if as_json:
-        print(json.dumps([{"version": v.version, "recorded_at": v.recorded_at.isoformat(), "run_id": v.run_id,
-                           "columns": [{"name": c, "type": t} for c, t in v.columns], "changes": v.changes}
-                          for v in versions], indent=2))
+        print(json.dumps([{"version": v["version"], "recorded_at": v["recorded_at"].isoformat(),
+                           "run_id": v["run_id"],
+                           "columns": [{"name": c, "type": t} for c, t in v["columns"]],
+                           "changes": v["changes"]} for v in versions], indent=2))
         return
     if not versions:
         console.print(f"No schema recorded for '{model}' yet: run `interlace run {model}` first.")
         return
     table = Table("version", "recorded", "run", "changes")
     for v in versions:
-        table.add_row(str(v.version), f"{v.recorded_at:%Y-%m-%d %H:%M:%S}", v.run_id or "", describe_changes(v.changes, v.columns))
+        table.add_row(str(v["version"]), f"{v['recorded_at']:%Y-%m-%d %H:%M:%S}", v["run_id"] or "",
+                      describe_changes(v["changes"], v["columns"]))
     console.print(table)
 
 

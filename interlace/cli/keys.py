@@ -6,6 +6,7 @@ import json
 
 import click
 
+from interlace.cli import forward
 from interlace.cli.main import cli, console, err_console, open_workspace
 from interlace.cli.params import json_flag, workspace_flags
 
@@ -41,10 +42,10 @@ def create(name: str, scope: str, project_dir: str, env: str | None, as_json: bo
 @click.option("--all", "include_revoked", is_flag=True, help="include revoked keys")
 @workspace_flags
 @json_flag
+@forward.forwardable
 def list_(include_revoked: bool, project_dir: str, env: str | None, as_json: bool) -> None:
     """The stored keys: name, id, scope, dates (never the key)."""
-    with open_workspace(project_dir, env) as ws:
-        rows = [r.to_dict() for r in ws.keys.list(include_revoked=include_revoked)]
+    rows = forward.answer("keys.list", project_dir, env, include_revoked=include_revoked)
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return

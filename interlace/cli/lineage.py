@@ -7,6 +7,7 @@ import json
 import click
 from rich.tree import Tree
 
+from interlace.cli import forward
 from interlace.cli.main import cli, console, open_workspace
 from interlace.cli.params import workspace_flags
 from interlace.lineage.graph import LineageNode
@@ -22,14 +23,14 @@ def lineage() -> None:
 @click.option("--upstream/--downstream", default=True, help="follow sources (default) or consumers")
 @click.option("--format", "fmt", type=click.Choice(["tree", "json", "dot"]), default="tree", show_default=True)
 @workspace_flags
+@forward.forwardable
 def show(target: str, upstream: bool, fmt: str, project_dir: str, env: str | None) -> None:
     """Lineage of MODEL.COLUMN (or of every column of MODEL)."""
-    model, _, column = target.partition(".")
-    with open_workspace(project_dir, env) as ws:
-        ws.project.get(model)
-        trees = ws.lineage().trees(model, column or None, downstream=not upstream)
+    answer = forward.answer("lineage.show", project_dir, env, target=target,
+                            downstream=not upstream)
+    trees = [LineageNode.from_dict(t) for t in answer]
     if fmt == "json":
-        print(json.dumps([t.to_dict() for t in trees], indent=2))
+        print(json.dumps(answer, indent=2))
     elif fmt == "dot":
         print(_dot(trees, upstream=upstream))
     else:

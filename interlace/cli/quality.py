@@ -8,7 +8,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from interlace.cli.main import cli, console, open_workspace
+from interlace.cli import forward
+from interlace.cli.main import cli, console
 from interlace.cli.params import json_flag, workspace_flags
 from interlace.formatting import for_people
 
@@ -21,10 +22,10 @@ STATUS = {"pass": "[green]pass[/]", "fail": "[red]fail[/]", "error": "[red]error
 @click.option("--samples/--no-samples", default=True, show_default=True, help="show failing sample rows")
 @workspace_flags
 @json_flag
+@forward.forwardable
 def quality(model: str | None, history: bool, samples: bool, project_dir: str, env: str | None, as_json: bool) -> None:
     """Quality check results of MODEL (all models by default)."""
-    with open_workspace(project_dir, env) as ws:
-        rows = [r.to_dict() for r in ws.quality_results(model, latest=not history)]
+    rows = forward.answer("quality", project_dir, env, model=model, history=history)
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
         return

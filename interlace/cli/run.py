@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Any
 
 from rich.markup import escape
 
+from interlace.cli import forward
 from interlace.cli.main import cli, console, open_workspace
 from interlace.cli.params import build_options, json_flag, options_from, workspace_flags
 from interlace.cli.progress import Progress, print_summary
+from interlace.engine.preview import SchemaPreview
+from interlace.errors import error_from_dict
 from interlace.options import PlanOptions, RunOptions
 
 
@@ -18,22 +22,28 @@ from interlace.options import PlanOptions, RunOptions
 @options_from(RunOptions)
 @workspace_flags
 @json_flag
+@forward.forwardable
 def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None:
     """Build the selected models (all by default) and what they need.
 
     Exits 1 when a model fails. Ctrl-C cancels: running models are rolled back and the run is
-    recorded as cancelled (exit status 130).
+    recorded as cancelled (exit status 130). While `interlace serve` (or a kernel) holds the
+    warehouse, the run is sent to it and its progress shown here.
     """
     options = build_options(RunOptions, values)
-    with open_workspace(project_dir, env) as ws:
-        the_plan = ws.plan(options)
-        if not as_json:
-            ws.events.subscribe(Progress(console))
-        result = ws.apply(the_plan, trigger="cli")  # Ctrl-C inside cancels the run and returns its result
-        if as_json:
-            print(json.dumps(result.to_dict(), indent=2, default=str))
-        else:
-            print_summary(console, result)
+    progress = None if as_json else Progress(console)
+    result = forward.run(project_dir, env, options, progress)
+    if result is None:
+        with open_workspace(project_dir, env) as ws:
+            the_plan = ws.plan(options)
+            if progress is not None:
+                ws.events.subscribe(progress)
+            # Ctrl-C inside cancels the run and returns its result
+            result = ws.apply(the_plan, trigger="cli")
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print_summary(console, result)
     sys.exit({"success": 0, "cancelled": 130}.get(result.status, 1))
 
 
@@ -41,21 +51,20 @@ def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None
 @options_from(PlanOptions)
 @workspace_flags
 @json_flag
+@forward.forwardable
 def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None:
     """Show what `run` would build, and why, without writing anything."""
     options = build_options(PlanOptions, values)
-    with open_workspace(project_dir, env) as ws:
-        the_plan = ws.plan(options.run_options())
-        # SQLMesh shows destructive changes in every plan: edited models are always previewed
-        previews = ws.plan_diff(the_plan, edited_only=not options.diff)
-        problems = {s.model: ws.graph().broken.get(s.model) for s in the_plan.errors if s.action == "error"}
+    answer = forward.answer("plan", project_dir, env, **dataclasses.asdict(options))
     if as_json:
-        data = the_plan.to_dict()
+        data = answer["plan"]
         if options.diff:
-            data["schema_changes"] = [p.to_dict() for p in previews.values()]
+            data["schema_changes"] = answer["previews"]
         print(json.dumps(data, indent=2))
         return
-    console.print(the_plan.explain(), markup=False)
+    previews = {p["model"]: SchemaPreview.from_dict(p) for p in answer["previews"]}
+    problems = {m: error_from_dict(e) if e else None for m, e in answer["problems"].items()}
+    console.print(answer["explain"], markup=False)
     if options.diff:
         print_previews(previews)
     elif any(p.changes for p in previews.values()):

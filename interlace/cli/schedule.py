@@ -110,12 +110,17 @@ def trigger(name: str, project_dir: str, env: str | None, as_json: bool) -> None
 @cli.command("scheduler")
 @workspace_flags
 def scheduler_command(project_dir: str, env: str | None) -> None:
-    """Run the scheduler alone (no HTTP) until Ctrl-C / SIGTERM; `interlace serve` runs it too."""
+    """Run the scheduler alone (no HTTP API) until Ctrl-C / SIGTERM; `interlace serve` runs it too.
+
+    It holds the warehouse: `interlace run`, `plan`, `info`, ... in this project are sent to it."""
+    from interlace.cli.forward import check_unowned
+    from interlace.owner.channel import OwnerChannel
     from interlace.scheduler import Scheduler
 
     stop = threading.Event()
-    with open_workspace(project_dir, env) as ws:
-        scheduler = Scheduler(ws, notebook_runner=notebook_runner()).start()
+    check_unowned(project_dir, env)
+    with open_workspace(project_dir, env) as ws, OwnerChannel(ws, kind="scheduler") as channel:
+        scheduler = Scheduler(ws, call=channel.call, notebook_runner=notebook_runner()).start()
         console.print(f"interlace scheduler for {ws.loaded.config.name or ws.root.name} ({ws.env}): "
                       f"{len(scheduler.definitions)} schedules", markup=False)
         sys.stdout.flush()

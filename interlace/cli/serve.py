@@ -27,10 +27,13 @@ def serve(host: str | None, port: int | None, no_dashboard: bool, no_scheduler: 
     --no-scheduler is given or scheduler.enabled is false.
 
     Every endpoint but /health needs an API key (`interlace keys create NAME --scope read`).
-    The server holds the warehouse: other processes send their work to its API.
+    The server holds the warehouse: `interlace run`, `plan`, `info`, ... in this project are sent
+    to it (see .interlace/owner/), and other programs use its API.
     """
+    from interlace.cli.forward import check_unowned
     from interlace.server.app import serve as run_server
 
+    check_unowned(project_dir, env)  # a second server says who serves the project, and where
     with open_workspace(project_dir, env) as ws:
         auth = ws.loaded.config.service.auth
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from interlace.cli.main import cli, console, open_workspace
+from interlace.cli import forward
+from interlace.cli.main import cli, console
 from interlace.cli.params import workspace_flags
 
 
@@ -16,10 +17,10 @@ def state() -> None:
 @state.command("reset-cursor")
 @click.argument("model")
 @workspace_flags
+@forward.forwardable
 def reset_cursor(model: str, project_dir: str, env: str | None) -> None:
     """Forget MODEL's incremental watermark: its next run reads all input rows again."""
-    with open_workspace(project_dir, env) as ws:
-        cleared = ws.reset_cursor(model)
+    cleared = forward.answer("state.reset-cursor", project_dir, env, model=model)
     if cleared:
         console.print(f"Cleared the watermark of '{model}': its next run reads all input rows.", markup=False)
     else:

@@ -39,6 +39,18 @@ class SchemaPreview:
                          for c, readers in self.breaking],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SchemaPreview:
+        """The preview of :meth:`to_dict` again (a plan forwarded to the warehouse's owner)."""
+        changes = tuple(ColumnChange(c["column"], c["kind"], c["old_type"], c["new_type"])
+                        for c in data["changes"])
+        found = {(c.column, c.kind): c for c in changes}
+        breaking = tuple(
+            (found.get((b["column"], b["kind"]))
+             or ColumnChange(b["column"], b["kind"], None, None), tuple(b["read_by"]))
+            for b in data["breaking"])
+        return cls(data["model"], changes, breaking, data["note"])
+
 
 def schema_previews(steps: Iterable[Step], resolved: Resolved, engine: Engine,
                     lineage: Callable[[], LineageGraph]) -> dict[str, SchemaPreview]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from interlace.errors import ExecutionError, InterlaceError
+from interlace.errors import ExecutionError, InterlaceError, error_from_dict
 
 __all__ = ["ModelResult", "RunResult"]
 
@@ -50,6 +50,29 @@ class ModelResult:
             "columns": [list(c) for c in self.columns], "schema_changed": self.schema_changed,
             "checks": [c.to_dict() for c in self.checks], "nulled": dict(self.nulled),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelResult:
+        """The result of :meth:`to_dict` again (a run forwarded to the warehouse's owner)."""
+        from interlace.quality.checks import Check
+        from interlace.quality.runner import CheckResult
+
+        checks = tuple(CheckResult(Check(c["type"], c["severity"], name=c["check"]), c["status"],
+                                   failing=c["failing"], duration_ms=c["duration_ms"], sql=c["sql"],
+                                   samples=tuple(c["samples"]), message=c["message"])
+                       for c in data.get("checks") or ())
+        error = data.get("error")
+        return cls(
+            model=data["model"], status=data["status"], action=data["action"],
+            reason=data["reason"],
+            relation=data["relation"], materialize=data["materialize"], rows=data["rows"],
+            inserted=data["inserted"], updated=data["updated"], deleted=data["deleted"],
+            duration_ms=data["duration_ms"], skip_reason=data["skip_reason"],
+            error=error_from_dict(error) if error else None,
+            columns=tuple((c[0], c[1]) for c in data.get("columns") or ()),
+            schema_changed=data["schema_changed"], checks=checks,
+            nulled=dict(data.get("nulled") or {}),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +140,12 @@ class RunResult:
             "up_to_date": list(self.up_to_date),
             "models": [r.to_dict() for r in self.results.values()],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """The result of :meth:`to_dict` again (its ``to_dict()`` is the same)."""
+        results = {m["model"]: ModelResult.from_dict(m) for m in data.get("models") or ()}
+        return cls(run_id=data["run_id"], status=data["status"],
+                   started_at=datetime.fromisoformat(data["started_at"]),
+                   finished_at=datetime.fromisoformat(data["finished_at"]),
+                   results=results, up_to_date=tuple(data.get("up_to_date") or ()))

@@ -23,6 +23,11 @@ class LineageNode:
         return {"relation": self.relation, "column": self.column, "kind": self.kind,
                 "children": [c.to_dict() for c in self.children]}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LineageNode:
+        return cls(data["relation"], data["column"], data["kind"],
+                   tuple(cls.from_dict(c) for c in data["children"]))
+
 
 class LineageGraph:
     """Edges (model, column, source, source column, kind) of a project, queried by column."""

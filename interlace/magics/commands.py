@@ -27,13 +27,14 @@ from interlace.options import (
     PlanOptions,
     QualityOptions,
     RunOptions,
+    ServeOptions,
     ShowOptions,
 )
 
 __all__ = ["COMMANDS", "InterlaceMagics"]
 
 COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate", "info", "env",
-            "forget", "help")
+            "forget", "serve", "help")
 
 
 @magics_class
@@ -47,7 +48,7 @@ class InterlaceMagics(Magics):
     @line_magic("interlace")  # type: ignore[arg-type]
     def interlace(self, line: str) -> Any:
         """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, migrate, info,
-        env, forget, help (each takes --help)."""
+        env, forget, serve, help (each takes --help)."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help"):
             return self.help_(parse(self.help_, ""))
@@ -178,6 +179,11 @@ class InterlaceMagics(Magics):
         """Remove a model a cell declared from the session (after deleting its cell, or when it is broken)."""
         self.session.forget(options.model)
         print(f"Forgot model '{options.model}'.")
+
+    @command(ServeOptions, "interlace serve")
+    def serve(self, options: ServeOptions) -> None:
+        """Serve the API and dashboard in this kernel; the project's terminal commands come here."""
+        print(self.session.serve(options))
 
     @command(HelpOptions, "interlace help")
     def help_(self, options: HelpOptions) -> None:

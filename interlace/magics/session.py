@@ -35,7 +35,7 @@ from interlace.project.spec import ModelSpec, Origin
 
 if TYPE_CHECKING:
     from interlace.engine.results import RunResult
-    from interlace.options import RunOptions
+    from interlace.options import RunOptions, ServeOptions
     from interlace.workspace import Workspace
 
 __all__ = ["Session", "current_session", "find_project"]
@@ -87,6 +87,7 @@ class Session:
         self.last_plan: Any = None  # the plan of the last run (why a model was skipped)
         self._dags: list[tuple[Any, tuple[str, ...], tuple[str, ...]]] = []  # DAG widgets shown, and their selection
         self.comms: Any = None  # the JupyterLab extension's comms (interlace.magics.comm), in a kernel
+        self.server: Any = None  # the RunningServer of %interlace serve
 
     # -- the workspace ---------------------------------------------------------------------------
     @property
@@ -118,7 +119,37 @@ class Session:
         self.redraw_dags()
         return workspace
 
+    def serve(self, options: ServeOptions) -> str:
+        """Start (or ``stop``) the API and dashboard in this kernel, on this session's workspace:
+        same models (cells' too), same event bus, same run manager; the kernel answers for the
+        warehouse (``interlace run`` in a terminal builds here). Returns what to tell the user."""
+        if options.stop:
+            if self.server is None:
+                return "Not serving (%interlace serve starts it)."
+            self.server.stop()
+            self.server = None
+            return ("Stopped serving: the kernel still holds the warehouse, terminal commands "
+                    "cannot reach it.")
+        if self.server is not None:
+            return f"Already serving at {self.server.url} (%interlace serve --stop stops it)."
+        from interlace.server.app import start_in_thread
+
+        ws = self.workspace
+        self.server = start_in_thread(ws, "127.0.0.1", options.port,
+                                      dashboard=not options.no_dashboard, owner="kernel")
+        url = self.server.url
+        lines = [f"interlace serving {ws.root.name} ({ws.env}) from this kernel at {url}"]
+        if not options.no_dashboard:
+            lines.append(f"  dashboard  {url}/dashboard")
+        lines += [f"  API docs   {url}/api/docs",
+                  "  `interlace run`, `plan`, `info`, ... in this project are sent to this kernel; "
+                  "%interlace serve --stop stops serving"]
+        return "\n".join(lines)
+
     def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
         if self._workspace is not None:
             self._workspace.close()
             self._workspace = None

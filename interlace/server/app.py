@@ -26,6 +26,7 @@ from interlace import __version__
 from interlace.config import ServiceConfig
 from interlace.keys import KeyRing
 from interlace.observability.metrics import MetricsCollector
+from interlace.owner.channel import OwnerChannel
 from interlace.server.api import API_PREFIX
 from interlace.server.api.auth import GuardMiddleware, Sessions, route_table
 from interlace.server.api.docs import OPENAPI_PATH, install_docs
@@ -52,16 +53,17 @@ DASHBOARD_PATH = "/dashboard"
 
 def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = None, dashboard: bool = True,
                origins: list[str] | None = None, scheduler: bool = False,
-               listen: tuple[str, int] | None = None) -> FastAPI:
+               listen: tuple[str, int] | None = None, shared: bool = False) -> FastAPI:
     """The ASGI app for ``workspace``; ``service_config`` defaults to the project's ``service:``.
 
     ``origins`` are the ``host:port`` values the dashboard's websocket may come from. With
     ``scheduler``, the app fires the project's schedules on a thread while it serves. ``listen``
     is the address served, which (with ``service.trusted_hosts``) sets the Host values answered.
+    ``shared``: the workspace belongs to a notebook, whose runs outlive the server.
     """
     conf = service_config or workspace.loaded.config.service
     title = workspace.loaded.config.name or workspace.root.name
-    svc = Service(workspace)
+    svc = Service(workspace, shared=shared)
     metrics = MetricsCollector()
     stop_metrics = metrics.attach(workspace.events)
 
@@ -167,12 +169,15 @@ class RunningServer:
     port: int
     server: uvicorn.Server
     thread: threading.Thread
+    channel: OwnerChannel | None = None  # this process answers CLI commands for the warehouse
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def stop(self, timeout: float = 30.0) -> None:
+        if self.channel is not None:
+            self.channel.stop()
         self.server.should_exit = True
         self.thread.join(timeout)
 
@@ -201,7 +206,8 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _server(workspace: Workspace, host: str | None, port: int | None, dashboard: bool,
-            log_level: str, scheduler: bool = False) -> tuple[uvicorn.Server, socket.socket, str, int]:
+            log_level: str, scheduler: bool = False,
+            shared: bool = False) -> tuple[uvicorn.Server, socket.socket, str, int]:
     import uvicorn
 
     conf = workspace.loaded.config.service
@@ -209,7 +215,8 @@ def _server(workspace: Workspace, host: str | None, port: int | None, dashboard:
     sock = _bind(host, conf.port if port is None else port)
     bound = sock.getsockname()[1]
     origins = [f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"]
-    app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler, listen=(host, bound))
+    app = create_app(workspace, dashboard=dashboard, origins=origins, scheduler=scheduler,
+                     listen=(host, bound), shared=shared)
     # with a logging: section, uvicorn's records go through the handler it installed (JSON, redacted)
     own_logging: dict[str, Any] = {"log_config": None} if workspace.loaded.config.logging is not None else {}
     config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, lifespan="on",
@@ -221,6 +228,7 @@ def serve(workspace: Workspace, host: str | None = None, port: int | None = None
           log_level: str = "info", on_ready: Any = None, scheduler: bool = False) -> None:
     """Serve until interrupted (Ctrl-C / SIGTERM); used by ``interlace serve`` (with the scheduler)."""
     server, sock, host, bound = _server(workspace, host, port, dashboard, log_level, scheduler)
+    channel = _owner_channel(server, "serve", host, bound)  # CLI commands are sent here
     if on_ready is not None:
         on_ready(host, bound)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that was
@@ -230,6 +238,7 @@ def serve(workspace: Workspace, host: str | None = None, port: int | None = None
     try:
         server.run(sockets=[sock])
     finally:
+        channel.stop()
         signal.signal(signal.SIGTERM, previous)
 
 
@@ -238,13 +247,16 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def start_in_thread(workspace: Workspace, host: str | None = None, port: int | None = None, *,
-                    dashboard: bool = True, log_level: str = "warning", timeout: float = 60.0) -> RunningServer:
+                    dashboard: bool = True, log_level: str = "warning", timeout: float = 60.0,
+                    owner: str | None = None) -> RunningServer:
     """Start the server on a background thread of this process, sharing ``workspace``.
 
-    For ``%interlace serve``: the notebook and the dashboard use one engine. ``port=0`` picks a
-    free port (see ``.port``). Returns once the server accepts connections.
+    For ``%interlace serve`` (``owner="kernel"``): the notebook and the dashboard use one engine,
+    and the process answers CLI commands for the warehouse. ``port=0`` picks a free port (see
+    ``.port``). Returns once the server accepts connections.
     """
-    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level)
+    server, sock, host, bound = _server(workspace, host, port, dashboard, log_level,
+                                        shared=owner is not None)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="interlace-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -255,4 +267,20 @@ def start_in_thread(workspace: Workspace, host: str | None = None, port: int | N
             server.should_exit = True
             raise TimeoutError(f"the interlace server on {host}:{bound} did not start within {timeout:g}s")
         time.sleep(0.02)
-    return RunningServer(host, bound, server, thread)
+    running = RunningServer(host, bound, server, thread)
+    if owner is not None:
+        try:
+            running.channel = _owner_channel(server, owner, host, bound)
+        except BaseException:
+            running.stop()
+            raise
+    return running
+
+
+def _owner_channel(server: uvicorn.Server, kind: str, host: str, port: int) -> OwnerChannel:
+    """Publish this process as the warehouse's owner; its answers share the server's lock."""
+    app: Any = server.config.app
+    svc: Service = app.state.interlace
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    api = f"http://{url_host}:{port}"
+    return OwnerChannel(svc.workspace, kind=kind, call=svc.call, api=api).start()

@@ -57,8 +57,10 @@ class EventFeed:
 class Service:
     """The server's handle on one workspace (shared with a notebook for ``%interlace serve``)."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *, shared: bool = False) -> None:
         self.workspace = workspace
+        # the workspace is a notebook's: stopping the server leaves its runs alone
+        self.shared = shared
         self._lock = threading.RLock()
         self.runs: RunManager = workspace.runs
         self.scheduler: Scheduler | None = None  # set when this server fires the schedules (interlace serve)
@@ -121,6 +123,7 @@ class Service:
                 feed.loop.call_soon_threadsafe(feed.offer, None)
 
     def close(self) -> None:
-        self.runs.shutdown()
+        if not self.shared:
+            self.runs.shutdown()
         self.close_feeds()
         self._unsubscribe()

@@ -321,7 +321,7 @@ def test_info_and_env(shell, project: Path) -> None:
 
 @pytest.mark.parametrize("command", ["run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate",
                                      "info",
-                                     "env", "forget", "help"])
+                                     "env", "forget", "serve", "help"])
 def test_every_command_has_help(shell, command: str) -> None:
     captured = run_capturing(lambda: shell.run_line_magic("interlace", f"{command} --help"))
     assert f"%interlace {command}" in captured.stdout
@@ -334,9 +334,9 @@ def test_cell_magic_help_and_listing(shell) -> None:
     assert "%%interlace_model" in captured.stdout and "--primary-key COLUMN" in captured.stdout
     listing = run_capturing(lambda: shell.run_line_magic("interlace", "")).stdout
     assert listing.splitlines()[0] == "%interlace COMMAND [ARGS] — `%interlace COMMAND --help` describes one:"
-    assert [ln.split()[0] for ln in listing.splitlines()[1:14]] == ["run", "plan", "dag", "show", "diff", "quality",
+    assert [ln.split()[0] for ln in listing.splitlines()[1:15]] == ["run", "plan", "dag", "show", "diff", "quality",
                                                                      "lineage", "docs", "migrate", "info", "env",
-                                                                     "forget", "help"]
+                                                                     "forget", "serve", "help"]
 
 
 def test_unknown_command_and_unknown_flag(shell) -> None:
@@ -344,7 +344,7 @@ def test_unknown_command_and_unknown_flag(shell) -> None:
         shell.run_line_magic("interlace", "rn")
     assert str(err.value) == ("%interlace has no command 'rn'. Did you mean 'run'?\n"
                               "Commands: run, plan, dag, show, diff, quality, lineage, docs, migrate, info, env, "
-                              "forget, help "
+                              "forget, serve, help "
                               "(`%interlace help` describes them).")
     with pytest.raises(UsageError) as err:
         shell.run_line_magic("interlace", "run --bogus")

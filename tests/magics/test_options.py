@@ -12,7 +12,8 @@ from interlace.options import MigrateOptions, ModelCellOptions, PlanOptions, Run
 from interlace.project.notebooks import parse_cell_line
 from interlace.project.spec import Origin
 
-CLI_ONLY = {"project_dir", "env", "as_json"}  # where the workspace is, and machine output
+# where the workspace is, machine output, and whether to send the command to the warehouse's owner
+CLI_ONLY = {"project_dir", "env", "as_json", "no_forward"}
 
 
 def sample_argv(options: type) -> list[str]:

@@ -63,6 +63,9 @@ class _Out(BaseModel):
 class Health(_Out):
     status: Literal["ok"]
     version: str
+    config: Literal["ok", "error"] = Field(
+        "ok", description="'error': a config edit does not load; the last good config stays in use "
+        "(details: GET /api/v1/health)")
 
 
 class HealthDetail(_Out):
@@ -72,6 +75,11 @@ class HealthDetail(_Out):
     warehouse: bool = Field(description="the warehouse answers a query")
     project: bool = Field(description="the project's models load")
     project_error: str | None = None
+    config_error: str | None = Field(
+        None, description="a config edit that does not load (the last good config stays in use "
+        "until it is fixed)")
+    broken_models: dict[str, str] = Field(default_factory=dict,
+                                          description="models whose file does not load, with why")
     active_runs: list[str]
 
 

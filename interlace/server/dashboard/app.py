@@ -24,7 +24,7 @@ from interlace.server import queries
 from interlace.server.api.errors import ApiError
 from interlace.server.dashboard import views
 from interlace.server.dashboard.dag import DagView, dag_value, fold_event
-from interlace.server.dashboard.health import health_panel
+from interlace.server.dashboard.health import config_error_card, health_panel
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -126,7 +126,8 @@ class Dashboard:
                     "failures": [r.to_dict() for r in ws.model_runs(status="failed", limit=10)],
                     "catalog": [r.to_dict() for r in ws.catalog().values()], "dag": dag_value(ws.models, graph),
                     "quality": [r.to_dict() for r in ws.quality_results()],
-                    "stale": {s.model for s in plan.builds}, "health": ws.health().to_dict()}
+                    "stale": {s.model for s in plan.builds}, "health": ws.health().to_dict(),
+                    "config_error": str(ws.config_error) if ws.config_error is not None else None}
 
         try:
             data = self.svc.call(read)
@@ -139,7 +140,8 @@ class Dashboard:
         self.schema.options = ["", *sorted({m["schema"] for m in self._models})]
         self.picker.options = ["", *[m["name"] for m in self._models]]
         self._render_models()
-        self.overview.object = health_panel(data["health"]) + (
+        self.overview.object = config_error_card(data["config_error"]) + health_panel(
+            data["health"]) + (
             '<div class="il-card"><h2>Recent runs</h2>' + views.runs_table(data["runs"][:10], css_id="il-recent-runs")
             + "<h2>Recent failures</h2>" + views.model_runs_table(data["failures"])
             + "<h2>Freshness</h2>" + views.freshness(data["catalog"], self.base) + "</div>")

@@ -10,7 +10,18 @@ from typing import Any
 
 from interlace.server.dashboard.views import esc, table
 
-__all__ = ["health_panel"]
+__all__ = ["config_error_card", "health_panel"]
+
+
+def config_error_card(error: str | None) -> str:
+    """The config edit that does not load (the server keeps running on the last good config)."""
+    if error is None:
+        return ""
+    return ('<div class="il-card il-config-error" id="il-config-error">'
+            "<h2>The configuration does not load</h2>"
+            "<p>The server keeps using the last configuration that loaded. Fix the file; the next "
+            "read "
+            f"picks it up.</p><pre>{esc(error)}</pre></div>")
 
 
 def health_panel(health: Mapping[str, Any]) -> str:

@@ -18,23 +18,30 @@ router = APIRouter(tags=["health"])
 
 @root_router.get("/health", response_model=Health, summary="Liveness (no API key needed)",
                  openapi_extra={"security": []}, responses=responses())
-def health() -> Health:
-    return Health(status="ok", version=__version__)
+def health(svc: ServiceDep) -> Health:
+    # a liveness probe takes no lock and reads nothing: the config is re-read when the project is
+    # next used (a plan, the dashboard, GET /api/v1/health)
+    failed = svc.workspace.config_error is not None
+    return Health(status="ok", version=__version__, config="error" if failed else "ok")
 
 
 @router.get("/health", response_model=HealthDetail, summary="Readiness: warehouse, project and active runs",
             openapi_extra=requires("read"), responses=responses())
 def health_detail(svc: ServiceDep) -> HealthDetail:
-    def check(ws: Any) -> tuple[bool, str | None, str]:
+    def check(ws: Any) -> tuple[bool, str | None, str, dict[str, str]]:
         warehouse = ws.sql("SELECT 1").fetchall() == [(1,)]
+        broken: dict[str, str] = {}
         try:
-            ws.graph()
+            broken = {name: str(error) for name, error in ws.graph().broken.items()}
             problem = None
         except InterlaceError as exc:
             problem = str(exc)
-        return warehouse, problem, ws.env
+        return warehouse, problem, ws.env, broken
 
-    warehouse, problem, env = svc.call(check)
-    return HealthDetail(status="ok" if warehouse and problem is None else "degraded", version=__version__,
+    warehouse, problem, env, broken = svc.call(check)
+    config_error = svc.workspace.config_error
+    ok = warehouse and problem is None and config_error is None
+    return HealthDetail(status="ok" if ok else "degraded", version=__version__,
                         env=env, warehouse=warehouse, project=problem is None, project_error=problem,
-                        active_runs=[h.run_id for h in svc.runs.active()])
+                        config_error=str(config_error) if config_error is not None else None,
+                        broken_models=broken, active_runs=[h.run_id for h in svc.runs.active()])
