@@ -1,8 +1,12 @@
-"""The client-side search index, built at build time and sharded by the first letter of each term.
+"""The client-side search index, built at build time and sharded by the prefix of each term.
 
-The browser loads only the shards of the terms it is asked for (as ``<script>`` files, so the
-site also works from ``file://``, where ``fetch()`` of local files is refused). Each shard carries
-its terms and the documents they point to, so a result is shown from the shard alone.
+A term goes to the shard of its first two characters; a shard that would point to more than
+:data:`MAX_SHARD_DOCS` documents is split again by one more character (its terms that are no
+longer than its key stay in it), so names that share a prefix (``stg_``, ``l00_``) do not make one
+huge shard. ``search/shards.js`` lists the keys. The browser loads only the shards a word can be in
+(keys that are a prefix of the word, or that start with it), as ``<script>`` files, so the site
+also works from ``file://``, where ``fetch()`` of local files is refused. Each shard carries its
+terms and the documents they point to, so a result is shown from the shard alone.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ __all__ = ["SearchDoc", "shard_key", "terms", "write_index"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 SNIPPET = 160
+KEY_CHARS = 2
+MAX_SHARD_DOCS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +45,46 @@ def terms(*texts: str) -> set[str]:
 
 
 def shard_key(term: str) -> str:
-    return term[0] if term[0].isalnum() else "_"
+    """The first shard a term is looked for in: its first two characters."""
+    return term[:KEY_CHARS]
+
+
+def split_shards(postings: dict[str, list[int]], limit: int = MAX_SHARD_DOCS) -> dict[str, dict[str, list[int]]]:
+    """Group ``postings`` (term -> doc ids) by key: two characters, one more wherever a shard would
+    point to more than ``limit`` documents."""
+    shards: dict[str, dict[str, list[int]]] = {}
+    todo: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for term, ids in postings.items():
+        todo[shard_key(term)][term] = ids
+    while todo:
+        key, group = todo.popitem()
+        longer = {t: ids for t, ids in group.items() if len(t) > len(key)}
+        if not longer or len({i for ids in group.values() for i in ids}) <= limit:
+            shards[key] = group
+            continue
+        shards[key] = {t: ids for t, ids in group.items() if len(t) <= len(key)}
+        for term, ids in longer.items():
+            todo.setdefault(term[: len(key) + 1], {})[term] = ids
+        if not shards[key]:
+            del shards[key]
+    return shards
 
 
 def write_index(docs: Iterable[SearchDoc], out: Path) -> list[Path]:
     """Write ``search/<key>.js`` shards and ``search/shards.js``; returns the files written."""
-    shards: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    postings: dict[str, list[int]] = defaultdict(list)
     table: list[SearchDoc] = []
     for doc_id, doc in enumerate(docs):
         table.append(doc)
         for term in terms(doc.model, doc.column or "", doc.text):
-            shards[shard_key(term)][term].append(doc_id)
+            postings[term].append(doc_id)
+    shards = split_shards(postings)
     folder = out / "search"
     folder.mkdir(parents=True, exist_ok=True)
-    for key, postings in shards.items():
-        ids = sorted({i for ids in postings.values() for i in ids})
+    for key, group in shards.items():
+        ids = sorted({i for ids in group.values() for i in ids})
         payload = {
-            "terms": postings,
+            "terms": group,
             "docs": {str(i): [table[i].model, table[i].column, table[i].snippet[:SNIPPET]] for i in ids},
         }
         (folder / f"{key}.js").write_text(

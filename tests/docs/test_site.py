@@ -80,16 +80,32 @@ def test_a_notebook_page_shows_stored_outputs_and_a_broken_one_says_why(shop_sit
     assert "This notebook could not be rendered." in message and "NotJSONError" in message
 
 
-def test_the_search_index_is_sharded_by_first_letter(shop_site: Path) -> None:
+def test_the_search_index_is_sharded_by_two_letter_prefix(shop_site: Path) -> None:
     search = shop_site / "site" / "search"
-    shard = search / "c.js"
+    shard = search / "cr.js"
     text = shard.read_text()
-    payload = json.loads(re.fullmatch(r'interlaceSearch\.shard\("c", (.*)\);\n', text, re.S).group(1))
+    payload = json.loads(re.fullmatch(r'interlaceSearch\.shard\("cr", (.*)\);\n', text, re.S).group(1))
     crm = payload["terms"]["crm"]
     assert [payload["docs"][str(i)][:2] for i in crm] == [["stg_customers", "customer_id"], ["customers", "customer_id"]]
-    assert "crm" not in (search / "s.js").read_text()  # each term lives in its own letter's shard only
+    assert set(payload["terms"]) == {t for t in payload["terms"] if t.startswith("cr")}
+    assert "crm" not in (search / "cu.js").read_text()  # each term lives in its own prefix's shard only
     known = json.loads(re.fullmatch(r"interlaceSearch\.known\((.*)\);\n", (search / "shards.js").read_text()).group(1))
-    assert "c" in known and all((search / f"{k}.js").is_file() for k in known)
+    assert {"cr", "cu"} <= set(known) and all(len(k) == 2 for k in known)
+    assert all((search / f"{k}.js").is_file() for k in known)
+
+
+def test_a_big_shard_is_split_by_one_more_character() -> None:
+    from interlace.docs.search import split_shards
+
+    postings = ({f"l{n:02d}_m{n:04d}": [n] for n in range(20)} | {"l0": [0, 1, 2, 3], "lz": [99]}
+                | {f"l20_{n}": [100 + n] for n in range(4)})
+    shards = split_shards(postings, limit=5)
+    assert set(shards["lz"]) == {"lz"}  # small: stays at two characters
+    assert set(shards["l2"]) == {f"l20_{n}" for n in range(4)}  # four docs: not split
+    assert set(shards["l0"]) == {"l0"}  # ten docs under "l0": split; a term as long as its key stays
+    assert set(shards["l00"]) == {"l00_m0000"} and set(shards["l19"]) == {"l19_m0019"}
+    assert sorted(t for group in shards.values() for t in group) == sorted(postings)  # every term kept once
+    assert all(t.startswith(k) for k, group in shards.items() for t in group)
 
 
 def test_every_asset_is_local(shop_site: Path) -> None:

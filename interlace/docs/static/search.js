@@ -1,6 +1,7 @@
-// Client-side search over models, columns and descriptions. The index is sharded by the first letter
-// of each term (search/<letter>.js); a query loads only the shards of its words, as <script> files,
-// so the site works from file:// where fetch() of local files is refused.
+// Client-side search over models, columns and descriptions. The index is sharded by term prefix
+// (search/<key>.js: two characters, longer where a shard grew big; search/shards.js lists the keys);
+// a query loads only the shards its words can be in, as <script> files, so the site works from
+// file:// where fetch() of local files is refused.
 (function () {
   "use strict";
   var body = document.body, root = body.getAttribute("data-root") || "";
@@ -10,7 +11,11 @@
     known: function (keys) { known = {}; keys.forEach(function (k) { known[k] = true; }); },
     query: query,
   };
-  function keyOf(term) { var c = term.charAt(0); return /[a-z0-9]/.test(c) ? c : "_"; }
+  // the shards that can hold a term starting with w: keys that are a prefix of w, or start with w
+  function keysOf(w) {
+    if (!known) return [w.slice(0, 2)];
+    return Object.keys(known).filter(function (k) { return w.indexOf(k) === 0 || k.indexOf(w) === 0; });
+  }
   function words(text) { return (text.toLowerCase().match(/[a-z0-9_]+/g) || []).filter(function (w) { return w.length > 0; }); }
   function load(key, done) {
     if (shards[key]) return done();
@@ -25,17 +30,21 @@
   // Every word must match (as a prefix of an indexed term); results ranked by exact-word matches.
   function query(text, done) {
     var ws = words(text); if (!ws.length) return done([]);
-    var keys = {}; ws.forEach(function (w) { keys[keyOf(w)] = true; });
+    var keys = {}; ws.forEach(function (w) { keysOf(w).forEach(function (k) { keys[k] = true; }); });
     var pending = Object.keys(keys).length;
+    if (!pending) return done([]);
     Object.keys(keys).forEach(function (k) { load(k, function () { if (--pending === 0) done(rank(ws)); }); });
   }
   function rank(ws) {
     var score = null, docs = {};
     ws.forEach(function (w) {
-      var shard = shards[keyOf(w)], hits = {};
-      Object.keys(shard.terms).forEach(function (term) {
-        if (term.indexOf(w) !== 0) return;
-        shard.terms[term].forEach(function (id) { hits[id] = Math.max(hits[id] || 0, term === w ? 2 : 1); docs[id] = shard.docs[id]; });
+      var hits = {};
+      keysOf(w).forEach(function (k) {
+        var shard = shards[k];
+        Object.keys(shard.terms).forEach(function (term) {
+          if (term.indexOf(w) !== 0) return;
+          shard.terms[term].forEach(function (id) { hits[id] = Math.max(hits[id] || 0, term === w ? 2 : 1); docs[id] = shard.docs[id]; });
+        });
       });
       if (score === null) score = hits;
       else Object.keys(score).forEach(function (id) { if (!(id in hits)) delete score[id]; else score[id] += hits[id]; });
