@@ -65,7 +65,7 @@ def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...
     target = prepare_output(target, root=ws.root, model_paths=list(ws.loaded.config.models_paths), force=force)
     site = SiteFiles(target)
     data = collect(ws, select)
-    env = _environment(reload_script)
+    env = _environment(reload_script, set(data.models))
     site.copy_tree(STATIC, target / "assets")
     site.write(target / "assets" / "pygments.css", _pygments_css())
     pages = _notebook_pages(ws.root, target) if notebooks else []
@@ -91,7 +91,8 @@ def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...
     )
 
 
-def _environment(reload_script: str | None) -> Any:
+def _environment(reload_script: str | None, pages: set[str]) -> Any:
+    """One environment per build: templates compiled once, ``link()`` knowing which models have pages."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
@@ -101,7 +102,26 @@ def _environment(reload_script: str | None) -> Any:
     env.filters["number"] = _number
     env.filters["changes"] = describe_changes
     env.globals["reload_script"] = reload_script
+    env.globals["link"] = _linker(pages)
     return env
+
+
+def _linker(pages: set[str]) -> Any:
+    """``link(model, column=None)``: a link to the model's page (and column), or the name as code.
+
+    A Python function rather than a template macro: a 10,000-model site calls it ~130,000 times.
+    """
+    from markupsafe import Markup as markup
+    from markupsafe import escape
+
+    def link(name: str, column: str | None = None) -> Any:
+        label = escape(f"{name}.{column}" if column else name)
+        if name not in pages:
+            return markup(f"<code>{label}</code>")
+        anchor = f"#col-{escape(column)}" if column else ""
+        return markup(f'<a href="{escape(name)}.html{anchor}">{label}</a>')
+
+    return link
 
 
 def _notebook_pages(root: Path, target: Path) -> list[NotebookPage]:
