@@ -154,6 +154,9 @@ def test_refuses_a_directory_inside_the_models(shop_site: Path) -> None:
         "would be read as models Fix: choose another --out (the default is site/ in the project), or pass "
         "--force to build there anyway")
     assert not out.exists()
+    forced = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", "models/site", "--force")
+    assert forced.returncode == 0, forced.stderr  # as the message says: --force builds there
+    assert (out / "index.html").is_file()
     holds = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", ".", "--force")
     assert holds.returncode == 2
     assert " ".join(holds.stderr.split()) == (
