@@ -21,7 +21,7 @@ from interlace.docs.output import SiteFiles, prepare_output
 from interlace.docs.search import SearchDoc, write_index
 from interlace.state.store import describe_changes
 
-__all__ = ["SiteSummary", "build_site"]
+__all__ = ["SiteInputs", "SiteSummary", "build_site", "read_site", "write_site"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -48,6 +48,20 @@ class SiteSummary:
                 "pages": self.pages, "bytes": self.bytes, "seconds": round(self.seconds, 3)}
 
 
+@dataclass(frozen=True, slots=True)
+class SiteInputs:
+    """What a build reads from the workspace; rendering it (:func:`write_site`) needs no workspace."""
+
+    data: SiteData
+    root: Path
+    model_paths: tuple[str, ...]
+
+
+def read_site(ws: Any, select: tuple[str, ...] = ()) -> SiteInputs:
+    """Read what the site shows from ``ws`` (a :class:`Workspace`): the only step that needs it."""
+    return SiteInputs(collect(ws, select), ws.root, tuple(ws.loaded.config.models_paths))
+
+
 def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...] = (),
                force: bool = False, notebooks: bool = True, reload_script: str | None = None) -> SiteSummary:
     """Build the site of ``ws`` (a :class:`Workspace`) into ``out`` (default: ``site/`` in the project).
@@ -59,16 +73,25 @@ def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...
         InvalidOptionError: the output directory is refused (see :func:`prepare_output`).
     """
     started = time.perf_counter()
-    target = Path(out) if out is not None else ws.root / "site"
+    return write_site(read_site(ws, select), out, force=force, notebooks=notebooks,
+                      reload_script=reload_script, started=started)
+
+
+def write_site(inputs: SiteInputs, out: str | Path | None = None, *, force: bool = False,
+               notebooks: bool = True, reload_script: str | None = None,
+               started: float | None = None) -> SiteSummary:
+    """Render and write the pages of ``inputs`` (see :func:`build_site` for the arguments)."""
+    started = time.perf_counter() if started is None else started
+    data, root = inputs.data, inputs.root
+    target = Path(out) if out is not None else root / "site"
     if not target.is_absolute():
-        target = ws.root / target
-    target = prepare_output(target, root=ws.root, model_paths=list(ws.loaded.config.models_paths), force=force)
+        target = root / target
+    target = prepare_output(target, root=root, model_paths=list(inputs.model_paths), force=force)
     site = SiteFiles(target)
-    data = collect(ws, select)
     env = _environment(reload_script, set(data.models))
     site.copy_tree(STATIC, target / "assets")
     site.write(target / "assets" / "pygments.css", _pygments_css())
-    pages = _notebook_pages(ws.root, target) if notebooks else []
+    pages = _notebook_pages(root, target) if notebooks else []
     common = {"site": data, "notebooks": pages, "built": _now()}
     site.write(target / "index.html", env.get_template("index.html").render(root="", **common))
     site.write(target / "runs.html", env.get_template("runs.html").render(root="", **common))

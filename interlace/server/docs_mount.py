@@ -1,7 +1,8 @@
 """The documentation site at ``/docs`` of ``interlace serve``, behind the server's auth.
 
 The site is the one ``interlace docs build`` writes (:func:`interlace.docs.site.build_site`), built
-into ``.interlace/docs-site/`` of the project on a thread of its own: first when ``/docs`` is asked
+into ``.interlace/docs-site/`` of the project on a thread of its own (it holds the server's
+workspace only while it reads; rendering and writing the pages run beside requests): first when ``/docs`` is asked
 for (that request waits for it, up to :data:`FIRST_WAIT_S`; a server nobody reads the docs of never
 spends a build), then again after each run ends. While there is no site yet, ``/docs`` answers 503
 with a page that says why. The mount is an ordinary
@@ -82,10 +83,10 @@ class DocsSite:
             self._build()
 
     def _build(self) -> None:
-        from interlace.docs.site import build_site
+        from interlace.docs.site import read_site, write_site
 
-        try:
-            summary = self.svc.call(lambda ws: build_site(ws, self.out))
+        try:  # only the read holds the server's workspace; pages are rendered and written after it
+            summary = write_site(self.svc.call(read_site), self.out)
             self.error = None
             log.info("docs site rebuilt: %d models in %.1f s", summary.models, summary.seconds)
         except ImportError as exc:
