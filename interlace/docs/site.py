@@ -26,6 +26,15 @@ __all__ = ["SiteInputs", "SiteSummary", "build_site", "read_site", "write_site"]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 HOPS = 2
+MODELS_PER_PAGE = 500  # the index lists this many models; models-2.html... the rest
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    page: int
+    pages: int
+    first: int
+    last: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +102,15 @@ def write_site(inputs: SiteInputs, out: str | Path | None = None, *, force: bool
     site.write(target / "assets" / "pygments.css", _pygments_css())
     pages = _notebook_pages(root, target) if notebooks else []
     common = {"site": data, "notebooks": pages, "built": _now()}
-    site.write(target / "index.html", env.get_template("index.html").render(root="", **common))
+    listing = list(data.models.items())
+    pages_of_models = max(1, -(-len(listing) // MODELS_PER_PAGE))
+    for page_no in range(1, pages_of_models + 1):  # the index lists the first models, then models-N.html
+        chunk = listing[(page_no - 1) * MODELS_PER_PAGE: page_no * MODELS_PER_PAGE]
+        pager = Pager(page_no, pages_of_models, (page_no - 1) * MODELS_PER_PAGE + 1,
+                      (page_no - 1) * MODELS_PER_PAGE + len(chunk))
+        name = "index.html" if page_no == 1 else f"models-{page_no}.html"
+        site.write(target / name, env.get_template(name if page_no == 1 else "models_list.html").render(
+            root="", listing=chunk, pager=pager, **common))
     site.write(target / "runs.html", env.get_template("runs.html").render(root="", **common))
     model_page = env.get_template("model.html")
     for name, doc in data.models.items():

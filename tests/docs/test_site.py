@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.docs.conftest import soup
 
@@ -163,3 +165,31 @@ def test_refuses_a_directory_inside_the_models(shop_site: Path) -> None:
         f"Error: the docs output directory {shop_site} holds the project's directory ({shop_site}); a build "
         "replaces everything in its output directory Fix: choose a directory of its own for --out (the "
         "default is site/ in the project); --force does not override this")
+
+
+def test_the_model_list_is_paged_so_the_index_stays_small(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import interlace
+    from interlace.docs import site as site_module
+
+    monkeypatch.setattr(site_module, "MODELS_PER_PAGE", 3)
+    with interlace.open(shop) as ws:
+        summary = site_module.build_site(ws, notebooks=False)
+    out = summary.out
+    first = soup(out / "index.html")
+    assert len(first.select("#models tbody tr")) == 3
+    assert "1–3 of 8" in first.select_one("#models h2").text
+    assert [a["href"] for a in first.select("#models nav")[0].select("a")] == ["models-2.html#models",
+                                                                            "models-3.html#models"]
+    last = soup(out / "models-3.html")
+    assert [a.text for a in last.select("#models tbody a")] == list(ws_order(shop))[6:]
+    assert not (out / "models-4.html").exists()
+    listed = [a.text for n in ("index.html", "models-2.html", "models-3.html")
+              for a in soup(out / n).select("#models tbody a")]
+    assert sorted(listed) == sorted(ws_order(shop))  # every model once, across the pages
+
+
+def ws_order(root: Path) -> list[str]:
+    import interlace
+
+    with interlace.open(root) as ws:
+        return list(ws.graph().order)
