@@ -47,11 +47,13 @@ def timed(args: list[str], cwd: Path) -> float:
     return time.perf_counter() - started
 
 
-def site_size(site: Path) -> tuple[int, int, int, int]:
+def site_size(site: Path) -> tuple[int, int, int, int, int, int]:
+    """(files, bytes, largest model page, largest search shard, number of shards, index.html bytes)."""
     files = [p for p in site.rglob("*") if p.is_file()]
     pages = [p.stat().st_size for p in files if p.parent.name == "models"]
-    shards = [p.stat().st_size for p in files if p.parent.name == "search"]
-    return len(files), sum(p.stat().st_size for p in files), max(pages, default=0), max(shards, default=0)
+    shards = [p.stat().st_size for p in files if p.parent.name == "search" and p.name != "shards.js"]
+    return (len(files), sum(p.stat().st_size for p in files), max(pages, default=0), max(shards, default=0),
+            len(shards), (site / "index.html").stat().st_size)
 
 
 def main() -> None:
@@ -68,12 +70,12 @@ def main() -> None:
         first = timed([*INTERLACE, "docs", "build", "--project-dir", str(root)], REPO)
         again = Timing(tuple(timed([*INTERLACE, "docs", "build", "--project-dir", str(root)], REPO)
                              for _ in range(args.repeat)))
-        files, total, page, shard = site_size(root / "site")
+        files, total, page, shard, shard_count, index = site_size(root / "site")
         print(f"\n{count:,} models (built by `interlace run` in {run_s:.1f} s, untimed below)")
         figure("docs build, first (lineage analysed)", first, target=f"<= {TARGET_S:.0f} s")
         figure("docs build, again (lineage stored)", again, target=f"<= {TARGET_S:.0f} s")
         print(f"  site: {files:,} files, {total / 1e6:.1f} MB; largest model page {page / 1e3:.1f} kB, "
-              f"largest search shard {shard / 1e6:.2f} MB")
+              f"largest search shard {shard / 1e6:.2f} MB ({shard_count} shards); index.html {index / 1e3:.0f} kB")
 
 
 if __name__ == "__main__":
