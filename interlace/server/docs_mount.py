@@ -46,24 +46,30 @@ class DocsSite:
         self._wanted = threading.Event()
         self._stopped = threading.Event()
         self._idle = threading.Condition()
+        self._starting = threading.Lock()
         self._remove = svc.listen(self._on_event)
         self._thread = threading.Thread(target=self._loop, name="interlace-docs", daemon=True)
 
     def start(self) -> DocsSite:
-        self._thread.start()
+        with self._starting:
+            if self._thread.ident is None and not self._stopped.is_set():  # never started
+                self._thread.start()
         return self
 
     def request(self) -> None:
-        """The site was asked for: build it if it never was (later runs rebuild it)."""
+        """The site was asked for: build it if it never was (later runs rebuild it). Starts the
+        builder if the app's lifespan did not (an ASGI host without lifespan events)."""
         if not self.requested:
             self.requested = True
             self._wanted.set()
+            self.start()
 
     def stop(self) -> None:
         self._remove()
         self._stopped.set()
         self._wanted.set()
-        self._thread.join(60)
+        if self._thread.is_alive():
+            self._thread.join(60)
 
     def wait(self, builds: int, timeout: float) -> bool:
         """Wait until at least ``builds`` builds have ended (for callers that need a fresh site)."""
