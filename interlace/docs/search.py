@@ -91,10 +91,11 @@ def write_index(docs: Iterable[SearchDoc], out: Path) -> list[Path]:
         written.append(_script(folder / f"{key}.js", f"interlaceSearch.shard({json.dumps(key)}, "
                                                      f"{_compact({'terms': group})});\n"))
     for first in range(0, len(table), DOCS_PER_SHARD):
-        docs = {str(i): [d.model, d.column, d.snippet[:SNIPPET]]
-                for i, d in enumerate(table[first:first + DOCS_PER_SHARD], start=first)}
+        entries = {str(i): [d.model, d.column, d.snippet[:SNIPPET]]
+                   for i, d in enumerate(table[first:first + DOCS_PER_SHARD], start=first)}
         number = first // DOCS_PER_SHARD
-        written.append(_script(folder / f"docs-{number}.js", f"interlaceSearch.docs({number}, {_compact(docs)});\n"))
+        written.append(_script(folder / f"docs-{number}.js",
+                               f"interlaceSearch.docs({number}, {_compact(entries)});\n"))
     _script(folder / "shards.js", f"interlaceSearch.known({json.dumps(sorted(shards))}, {DOCS_PER_SHARD});\n")
     return written
 
