@@ -17,6 +17,8 @@ and the site is measured: its size, its number of files, and the largest file a 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -41,17 +43,26 @@ def write(project: LayeredProject, root: Path) -> None:
         path.write_text(header + path.read_text())
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of each timed child: less skewed by a shared machine
+
+
 def timed(args: list[str], cwd: Path) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
-def site_size(site: Path) -> tuple[int, int, int, int]:
+def site_size(site: Path) -> tuple[int, int, int, int, int, int]:
+    """(files, bytes, largest model page, largest search shard, number of shards, index.html bytes)."""
     files = [p for p in site.rglob("*") if p.is_file()]
     pages = [p.stat().st_size for p in files if p.parent.name == "models"]
-    shards = [p.stat().st_size for p in files if p.parent.name == "search"]
-    return len(files), sum(p.stat().st_size for p in files), max(pages, default=0), max(shards, default=0)
+    shards = [p.stat().st_size for p in files if p.parent.name == "search" and p.name != "shards.js"]
+    return (len(files), sum(p.stat().st_size for p in files), max(pages, default=0), max(shards, default=0),
+            len(shards), (site / "index.html").stat().st_size)
 
 
 def main() -> None:
@@ -68,12 +79,15 @@ def main() -> None:
         first = timed([*INTERLACE, "docs", "build", "--project-dir", str(root)], REPO)
         again = Timing(tuple(timed([*INTERLACE, "docs", "build", "--project-dir", str(root)], REPO)
                              for _ in range(args.repeat)))
-        files, total, page, shard = site_size(root / "site")
+        cpu_first, cpu_again = CPU[-1 - args.repeat], CPU[-args.repeat:]
+        files, total, page, shard, shard_count, index = site_size(root / "site")
         print(f"\n{count:,} models (built by `interlace run` in {run_s:.1f} s, untimed below)")
         figure("docs build, first (lineage analysed)", first, target=f"<= {TARGET_S:.0f} s")
         figure("docs build, again (lineage stored)", again, target=f"<= {TARGET_S:.0f} s")
+        print(f"  CPU (user + system): first {cpu_first:.1f} s, again "
+              f"{', '.join(f'{c:.1f}' for c in cpu_again)} s; load {os.getloadavg()[0]:.1f}")
         print(f"  site: {files:,} files, {total / 1e6:.1f} MB; largest model page {page / 1e3:.1f} kB, "
-              f"largest search shard {shard / 1e6:.2f} MB")
+              f"largest search shard {shard / 1e6:.2f} MB ({shard_count} shards); index.html {index / 1e3:.0f} kB")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from interlace.cli.params import workspace_flags
 @workspace_flags
 def serve(host: str | None, port: int | None, no_dashboard: bool, no_scheduler: bool, log_level: str,
           project_dir: str, env: str | None) -> None:
-    """Serve the project: API under /api/v1, docs at /api/docs, dashboard at /dashboard.
+    """Serve the project: API under /api/v1, docs at /api/docs, dashboard at /dashboard, site at /docs.
 
     It also fires the project's schedules (models' schedule=, config.yaml's schedules:) unless
     --no-scheduler is given or scheduler.enabled is false.
@@ -43,6 +43,7 @@ def serve(host: str | None, port: int | None, no_dashboard: bool, no_scheduler: 
             if not no_dashboard:
                 console.print(f"  dashboard  {url}/dashboard")
             console.print(f"  API docs   {url}/api/docs   (OpenAPI: {url}/api/openapi.json)")
+            console.print(f"  docs site  {url}/docs/   (rebuilt after each run)")
             if not auth.enabled:
                 err_console.print("[red]WARNING:[/] service.auth.enabled is false — anyone who can reach "
                                   "this address can read and run everything.")

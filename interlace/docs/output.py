@@ -37,7 +37,7 @@ def prepare_output(out: Path, *, root: Path, model_paths: list[str], force: bool
                  "--force does not override this")
     for rel in model_paths:
         models = (root / rel).resolve()
-        if out == models or models in out.parents:
+        if models in out.parents and not force:  # the model path itself is refused above
             raise InvalidOptionError(
                 f"the docs output directory {out} is inside the model path '{rel}/' of {root}: "
                 "its files would be read as models",

@@ -21,11 +21,20 @@ from interlace.docs.output import SiteFiles, prepare_output
 from interlace.docs.search import SearchDoc, write_index
 from interlace.state.store import describe_changes
 
-__all__ = ["SiteSummary", "build_site"]
+__all__ = ["SiteInputs", "SiteSummary", "build_site", "read_site", "write_site"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 HOPS = 2
+MODELS_PER_PAGE = 500  # the index lists this many models; models-2.html... the rest
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    page: int
+    pages: int
+    first: int
+    last: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,20 @@ class SiteSummary:
                 "pages": self.pages, "bytes": self.bytes, "seconds": round(self.seconds, 3)}
 
 
+@dataclass(frozen=True, slots=True)
+class SiteInputs:
+    """What a build reads from the workspace; rendering it (:func:`write_site`) needs no workspace."""
+
+    data: SiteData
+    root: Path
+    model_paths: tuple[str, ...]
+
+
+def read_site(ws: Any, select: tuple[str, ...] = ()) -> SiteInputs:
+    """Read what the site shows from ``ws`` (a :class:`Workspace`): the only step that needs it."""
+    return SiteInputs(collect(ws, select), ws.root, tuple(ws.loaded.config.models_paths))
+
+
 def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...] = (),
                force: bool = False, notebooks: bool = True, reload_script: str | None = None) -> SiteSummary:
     """Build the site of ``ws`` (a :class:`Workspace`) into ``out`` (default: ``site/`` in the project).
@@ -59,18 +82,35 @@ def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...
         InvalidOptionError: the output directory is refused (see :func:`prepare_output`).
     """
     started = time.perf_counter()
-    target = Path(out) if out is not None else ws.root / "site"
+    return write_site(read_site(ws, select), out, force=force, notebooks=notebooks,
+                      reload_script=reload_script, started=started)
+
+
+def write_site(inputs: SiteInputs, out: str | Path | None = None, *, force: bool = False,
+               notebooks: bool = True, reload_script: str | None = None,
+               started: float | None = None) -> SiteSummary:
+    """Render and write the pages of ``inputs`` (see :func:`build_site` for the arguments)."""
+    started = time.perf_counter() if started is None else started
+    data, root = inputs.data, inputs.root
+    target = Path(out) if out is not None else root / "site"
     if not target.is_absolute():
-        target = ws.root / target
-    target = prepare_output(target, root=ws.root, model_paths=list(ws.loaded.config.models_paths), force=force)
+        target = root / target
+    target = prepare_output(target, root=root, model_paths=list(inputs.model_paths), force=force)
     site = SiteFiles(target)
-    data = collect(ws, select)
-    env = _environment(reload_script)
+    env = _environment(reload_script, set(data.models))
     site.copy_tree(STATIC, target / "assets")
     site.write(target / "assets" / "pygments.css", _pygments_css())
-    pages = _notebook_pages(ws.root, target) if notebooks else []
+    pages = _notebook_pages(root, target) if notebooks else []
     common = {"site": data, "notebooks": pages, "built": _now()}
-    site.write(target / "index.html", env.get_template("index.html").render(root="", **common))
+    listing = list(data.models.items())
+    pages_of_models = max(1, -(-len(listing) // MODELS_PER_PAGE))
+    for page_no in range(1, pages_of_models + 1):  # the index lists the first models, then models-N.html
+        chunk = listing[(page_no - 1) * MODELS_PER_PAGE: page_no * MODELS_PER_PAGE]
+        pager = Pager(page_no, pages_of_models, (page_no - 1) * MODELS_PER_PAGE + 1,
+                      (page_no - 1) * MODELS_PER_PAGE + len(chunk))
+        name = "index.html" if page_no == 1 else f"models-{page_no}.html"
+        site.write(target / name, env.get_template(name if page_no == 1 else "models_list.html").render(
+            root="", listing=chunk, pager=pager, **common))
     site.write(target / "runs.html", env.get_template("runs.html").render(root="", **common))
     model_page = env.get_template("model.html")
     for name, doc in data.models.items():
@@ -91,7 +131,8 @@ def build_site(ws: Any, out: str | Path | None = None, *, select: tuple[str, ...
     )
 
 
-def _environment(reload_script: str | None) -> Any:
+def _environment(reload_script: str | None, pages: set[str]) -> Any:
+    """One environment per build: templates compiled once, ``link()`` knowing which models have pages."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
@@ -101,7 +142,26 @@ def _environment(reload_script: str | None) -> Any:
     env.filters["number"] = _number
     env.filters["changes"] = describe_changes
     env.globals["reload_script"] = reload_script
+    env.globals["link"] = _linker(pages)
     return env
+
+
+def _linker(pages: set[str]) -> Any:
+    """``link(model, column=None)``: a link to the model's page (and column), or the name as code.
+
+    A Python function rather than a template macro: a 10,000-model site calls it ~130,000 times.
+    """
+    from markupsafe import Markup as markup
+    from markupsafe import escape
+
+    def link(name: str, column: str | None = None) -> Any:
+        label = escape(f"{name}.{column}" if column else name)
+        if name not in pages:
+            return markup(f"<code>{label}</code>")
+        anchor = f"#col-{escape(column)}" if column else ""
+        return markup(f'<a href="{escape(name)}.html{anchor}">{label}</a>')
+
+    return link
 
 
 def _notebook_pages(root: Path, target: Path) -> list[NotebookPage]:

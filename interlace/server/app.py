@@ -2,7 +2,7 @@
 
 One process, one :class:`~interlace.workspace.Workspace`: the REST API under ``/api/v1``, SSE,
 Swagger UI at ``/api/docs``, the OpenAPI document at ``/api/openapi.json``, ``/health``, ``/metrics``, the login
-page and the Panel dashboard at ``/dashboard`` — all behind one :class:`GuardMiddleware`.
+page, the Panel dashboard at ``/dashboard`` and the docs site at ``/docs`` — all behind one :class:`GuardMiddleware`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from interlace.server.api.metrics import RequestMetrics
 from interlace.server.api.ratelimit import RateLimiter
 from interlace.server.api.routes import ROUTERS, requires
 from interlace.server.api.whitelist import check_whitelist
+from interlace.server.docs_mount import mount_docs
 from interlace.server.login import install_login
 from interlace.server.security import DashboardFilter, SecurityMiddleware, allowed_hosts
 from interlace.server.service import Service
@@ -71,7 +72,9 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if scheduler:
             svc.scheduler = _start_scheduler(svc)
+        docs_site.start()
         yield
+        docs_site.stop()
         if svc.scheduler is not None:
             svc.scheduler.stop()
         stop_metrics()
@@ -96,6 +99,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
         app.state.included += [(prefix, route) for route in router.routes]
     install_docs(app, title)
     install_login(app, title)
+    docs_site = mount_docs(app, svc)  # the static docs site at /docs, rebuilt after each run
 
     @app.get("/", include_in_schema=False, openapi_extra=requires("read"))
     def root() -> RedirectResponse:

@@ -61,7 +61,8 @@ def test_search_finds_a_column_by_its_description(shop_site: Path) -> None:
                    for li in page.query_selector_all("#il-results li.il-result")]
         assert results == [("customers", "customer_id"), ("stg_customers", "customer_id")]
         shards = sorted(u for u in loaded if u.startswith("search/"))
-        assert shards == ["search/a.js", "search/c.js", "search/shards.js"]  # only the words' letters
+        # only the words' prefixes, and the one document shard of the results
+        assert shards == ["search/as.js", "search/cr.js", "search/docs-0.js", "search/shards.js"]
         screenshot(page, "docs-search")
         page.click("#il-results li[data-model=stg_customers] a")
         page.wait_for_selector("#il-model[data-model=stg_customers]")
@@ -89,3 +90,29 @@ def test_a_notebook_page_shows_the_dag_widgets_static_rendering(shop_site: Path)
         page.click("#notebooks >> text=broken")
         assert "This notebook could not be rendered." in page.text_content("#il-notebook-error")
     assert problems == []
+
+
+@pytest.mark.slow
+def test_results_come_from_several_document_shards(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import interlace
+    from interlace.docs import search
+
+    require_chromium()
+    monkeypatch.setattr(search, "DOCS_PER_SHARD", 4)  # the shop's ~60 documents in many shards
+    with interlace.open(shop) as ws:
+        ws.run()
+        site = interlace.docs.build_site(ws, notebooks=False).out
+    assert len(list((site / "search").glob("docs-*.js"))) > 5
+    with browser_page() as page:
+        problems = watch(page, site)
+        loaded: list[str] = []
+        page.on("request", lambda r: loaded.append(r.url.rsplit("/", 1)[-1]))
+        page.goto((site / "index.html").as_uri())
+        page.fill("#il-search", "crm assigns")
+        page.wait_for_selector("#il-results li.il-result")
+        results = [(li.get_attribute("data-model"), li.get_attribute("data-column"))
+                   for li in page.query_selector_all("#il-results li.il-result")]
+        assert results == [("customers", "customer_id"), ("stg_customers", "customer_id")]
+        docs = sorted(u for u in loaded if u.startswith("docs-"))
+        assert 1 <= len(docs) <= 2  # only the shards of the two results
+        assert problems == []

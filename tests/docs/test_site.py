@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.docs.conftest import soup
 
@@ -80,16 +82,36 @@ def test_a_notebook_page_shows_stored_outputs_and_a_broken_one_says_why(shop_sit
     assert "This notebook could not be rendered." in message and "NotJSONError" in message
 
 
-def test_the_search_index_is_sharded_by_first_letter(shop_site: Path) -> None:
+def test_the_search_index_is_sharded_by_two_letter_prefix(shop_site: Path) -> None:
     search = shop_site / "site" / "search"
-    shard = search / "c.js"
+    shard = search / "cr.js"
     text = shard.read_text()
-    payload = json.loads(re.fullmatch(r'interlaceSearch\.shard\("c", (.*)\);\n', text, re.S).group(1))
+    payload = json.loads(re.fullmatch(r'interlaceSearch\.shard\("cr", (.*)\);\n', text, re.S).group(1))
     crm = payload["terms"]["crm"]
-    assert [payload["docs"][str(i)][:2] for i in crm] == [["stg_customers", "customer_id"], ["customers", "customer_id"]]
-    assert "crm" not in (search / "s.js").read_text()  # each term lives in its own letter's shard only
-    known = json.loads(re.fullmatch(r"interlaceSearch\.known\((.*)\);\n", (search / "shards.js").read_text()).group(1))
-    assert "c" in known and all((search / f"{k}.js").is_file() for k in known)
+    assert set(payload) == {"terms"}  # ids only: what a result shows is in the document shards
+    docs_text = (search / "docs-0.js").read_text()
+    docs = json.loads(re.fullmatch(r"interlaceSearch\.docs\(0, (.*)\);\n", docs_text, re.S).group(1))
+    assert [docs[str(i)][:2] for i in crm] == [["stg_customers", "customer_id"], ["customers", "customer_id"]]
+    assert set(payload["terms"]) == {t for t in payload["terms"] if t.startswith("cr")}
+    assert "crm" not in (search / "cu.js").read_text()  # each term lives in its own prefix's shard only
+    known = json.loads(re.fullmatch(r"interlaceSearch\.known\((.*), 500\);\n",
+                                    (search / "shards.js").read_text()).group(1))
+    assert {"cr", "cu"} <= set(known) and all(len(k) == 2 for k in known)
+    assert all((search / f"{k}.js").is_file() for k in known)
+
+
+def test_a_big_shard_is_split_by_one_more_character() -> None:
+    from interlace.docs.search import split_shards
+
+    postings = ({f"l{n:02d}_m{n:04d}": [n] for n in range(20)} | {"l0": [0, 1, 2, 3], "lz": [99]}
+                | {f"l20_{n}": [100 + n] for n in range(4)})
+    shards = split_shards(postings, limit=5)
+    assert set(shards["lz"]) == {"lz"}  # small: stays at two characters
+    assert set(shards["l2"]) == {f"l20_{n}" for n in range(4)}  # four docs: not split
+    assert set(shards["l0"]) == {"l0"}  # ten docs under "l0": split; a term as long as its key stays
+    assert set(shards["l00"]) == {"l00_m0000"} and set(shards["l19"]) == {"l19_m0019"}
+    assert sorted(t for group in shards.values() for t in group) == sorted(postings)  # every term kept once
+    assert all(t.startswith(k) for k, group in shards.items() for t in group)
 
 
 def test_every_asset_is_local(shop_site: Path) -> None:
@@ -138,9 +160,40 @@ def test_refuses_a_directory_inside_the_models(shop_site: Path) -> None:
         "would be read as models Fix: choose another --out (the default is site/ in the project), or pass "
         "--force to build there anyway")
     assert not out.exists()
+    forced = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", "models/site", "--force")
+    assert forced.returncode == 0, forced.stderr  # as the message says: --force builds there
+    assert (out / "index.html").is_file()
     holds = run_cli("docs", "build", "--project-dir", str(shop_site), "--out", ".", "--force")
     assert holds.returncode == 2
     assert " ".join(holds.stderr.split()) == (
         f"Error: the docs output directory {shop_site} holds the project's directory ({shop_site}); a build "
         "replaces everything in its output directory Fix: choose a directory of its own for --out (the "
         "default is site/ in the project); --force does not override this")
+
+
+def test_the_model_list_is_paged_so_the_index_stays_small(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import interlace
+    from interlace.docs import site as site_module
+
+    monkeypatch.setattr(site_module, "MODELS_PER_PAGE", 3)
+    with interlace.open(shop) as ws:
+        summary = site_module.build_site(ws, notebooks=False)
+    out = summary.out
+    first = soup(out / "index.html")
+    assert len(first.select("#models tbody tr")) == 3
+    assert "1–3 of 8" in first.select_one("#models h2").text
+    assert [a["href"] for a in first.select("#models nav")[0].select("a")] == ["models-2.html#models",
+                                                                            "models-3.html#models"]
+    last = soup(out / "models-3.html")
+    assert [a.text for a in last.select("#models tbody a")] == list(ws_order(shop))[6:]
+    assert not (out / "models-4.html").exists()
+    listed = [a.text for n in ("index.html", "models-2.html", "models-3.html")
+              for a in soup(out / n).select("#models tbody a")]
+    assert sorted(listed) == sorted(ws_order(shop))  # every model once, across the pages
+
+
+def ws_order(root: Path) -> list[str]:
+    import interlace
+
+    with interlace.open(root) as ws:
+        return list(ws.graph().order)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import panel as pn
 
+from interlace.docs.collect import definition_of
 from interlace.errors import InterlaceError
 from interlace.events import Event
 from interlace.formatting import rows_for_people
@@ -22,9 +23,10 @@ from interlace.keys import Principal
 from interlace.options import RunOptions
 from interlace.server import queries
 from interlace.server.api.errors import ApiError
-from interlace.server.dashboard import views
+from interlace.server.dashboard import pages, views
 from interlace.server.dashboard.dag import DagView, dag_value, fold_event
 from interlace.server.dashboard.health import config_error_card, health_panel
+from interlace.server.dashboard.links import RunView, asked_for, show_in_url
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -73,9 +75,11 @@ class Dashboard:
         for widget in (self.search, self.tag, self.schema):
             widget.param.watch(lambda _: self._render_models(), "value")
         self.picker.param.watch(lambda e: self.show_model(e.new), "value")
+        self.run_view = RunView(svc.call, base, self._html)
         self._models: list[dict[str, Any]] = []
         self.tabs = pn.Tabs(("Overview", self.overview), ("Models", self._models_tab()), ("DAG", self._dag_tab()),
-                            ("Runs", pn.Column(self.progress, self.runs_html, sizing_mode="stretch_width")),
+                            ("Runs", pn.Column(self.progress, self.run_view.panel(), self.runs_html,
+                                               sizing_mode="stretch_width")),
                             ("Quality", self.quality_html),
                             dynamic=False, sizing_mode="stretch_width")
         if not can_run:
@@ -102,9 +106,11 @@ class Dashboard:
                               f'<span>{views.esc(self.svc.workspace.env)}</span>'
                               f'<span class="il-user">{who}{logout}</span></div>', sizing_mode="stretch_width")
         self.refresh()
-        model = pn.state.session_args.get("model") if pn.state.curdoc else None
-        if model:
-            name = model[0].decode("utf-8", "replace")
+        name, run_id = asked_for("model"), asked_for("run")
+        if run_id:
+            self.run_view.open(run_id)
+            self.tabs.active = list(self.tabs._names).index("Runs")
+        elif name:
             if name in self.picker.options:
                 self.picker.value = name  # shows the page through the picker's watcher
             else:
@@ -142,13 +148,16 @@ class Dashboard:
         self._render_models()
         self.overview.object = config_error_card(data["config_error"]) + health_panel(
             data["health"]) + (
-            '<div class="il-card"><h2>Recent runs</h2>' + views.runs_table(data["runs"][:10], css_id="il-recent-runs")
-            + "<h2>Recent failures</h2>" + views.model_runs_table(data["failures"])
+            '<div class="il-card"><h2>Recent runs</h2>'
+            + views.runs_table(data["runs"][:10], css_id="il-recent-runs", base=self.base)
+            + "<h2>Recent failures</h2>" + views.model_runs_table(data["failures"], base=self.base)
             + "<h2>Freshness</h2>" + views.freshness(data["catalog"], self.base) + "</div>")
         self.runs_html.object = '<div class="il-card"><h2>Run history</h2>' + views.runs_table(
-            data["runs"], css_id="il-runs") + "</div>"
+            data["runs"], css_id="il-runs", base=self.base) + "</div>"
+        self.run_view.offer([r["run_id"] for r in data["runs"]])
         self.quality_html.object = ('<div class="il-card" id="il-quality"><h2>Latest quality results</h2>'
-                                    + views.quality_table(data["quality"], with_model=True) + "</div>")
+                                    + views.quality_table(data["quality"], with_model=True)
+                                    + pages.failing_rows(data["quality"], self.base) + "</div>")
         if self.picker.value:  # the open model page shows the run that just ended
             self.show_model(self.picker.value)
         if data["dag"]["nodes"] != self.dag.nodes or data["dag"]["edges"] != self.dag.edges:
@@ -167,6 +176,7 @@ class Dashboard:
         self.models_html.object = views.models_table(shown, self.base)
 
     def show_model(self, name: str) -> None:
+        show_in_url("model", name)
         if not name:
             self.model_html.object = self.preview_html.object = ""
             return
@@ -177,6 +187,9 @@ class Dashboard:
             detail["runs"] = [r.to_dict() for r in ws.model_runs(model=name, limit=20)]
             detail["quality"] = [r.to_dict() for r in ws.quality_results(name)]
             detail["lineage"] = [t.to_dict() for t in ws.lineage().trees(name)]
+            detail["definition"] = definition_of(ws.project.get(name))[0]  # with its decorator
+            graph = ws.graph()
+            detail["graph"] = pages.lineage_graph(name, graph.upstream, graph.downstream, graph.order, self.base)
             return detail
 
         try:

@@ -1,6 +1,7 @@
 """HTML fragments for the dashboard, rendered from plain values (rows, specs, histories).
 
-Every value is escaped; links stay inside the dashboard (``?model=NAME``).
+Every value is escaped; links stay inside the dashboard (``?model=NAME``, ``?run=ID``); counts and
+durations are formatted for people (:mod:`interlace.server.dashboard.fmt`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from interlace.server.dashboard.fmt import duration, number
 from interlace.state.store import describe_changes
 
-__all__ = ["esc", "freshness", "model_link", "model_page", "models_table", "runs_table", "table"]
+__all__ = ["esc", "freshness", "model_link", "model_page", "models_table", "run_link", "runs_table", "table"]
 
 
 def esc(value: Any) -> str:
@@ -42,31 +44,40 @@ def model_link(name: str, base: str) -> str:
     return f'<a class="il-model-link" data-model="{esc(name)}" href="{esc(base)}?model={quote(name)}">{esc(name)}</a>'
 
 
+def run_link(run_id: str, base: str) -> str:
+    return f'<a class="il-run-link" data-run="{esc(run_id)}" href="{esc(base)}?run={quote(run_id)}">{esc(run_id)}</a>'
+
+
 def tags(values: Iterable[str]) -> str:
     return "".join(f'<span class="il-tag">{esc(t)}</span>' for t in values)
 
 
-def runs_table(runs: Sequence[Mapping[str, Any]], *, css_id: str = "") -> str:
+def runs_table(runs: Sequence[Mapping[str, Any]], *, css_id: str = "", base: str | None = None) -> str:
+    """Runs, newest first; with ``base`` each run id opens its run page."""
     if not runs:
         return '<p class="il-muted">No runs yet.</p>'
     cols = ["run", "status", "started", "finished", "trigger", "selector", "ok", "failed", "skipped"]
-    rows = [[r["run_id"], status(r["status"]), r["started_at"], r.get("finished_at"), r.get("trigger"),
-             r.get("selector") or "all", r.get("models_succeeded"), r.get("models_failed"), r.get("models_skipped")]
+    rows = [[run_link(r["run_id"], base) if base is not None else esc(r["run_id"]), status(r["status"]),
+             esc(r["started_at"]), esc(r.get("finished_at")), esc(r.get("trigger")), esc(r.get("selector") or "all"),
+             number(r.get("models_succeeded")), number(r.get("models_failed")), number(r.get("models_skipped"))]
             for r in runs]
-    return table(cols, rows, raw=("status",), css_id=css_id)
+    return table(cols, rows, raw=cols, css_id=css_id)
 
 
-def model_runs_table(rows: Sequence[Mapping[str, Any]], *, with_run: bool = True) -> str:
+def model_runs_table(rows: Sequence[Mapping[str, Any]], *, with_run: bool = True, base: str | None = None) -> str:
+    """Per-model outcomes; with ``base`` run ids open their run page and models their model page."""
     if not rows:
         return '<p class="il-muted">No runs of this model yet.</p>'
-    cols = (["run"] if with_run else []) + ["model", "status", "finished", "rows", "duration (s)", "reason / error"]
+    cols = (["run"] if with_run else []) + ["model", "status", "finished", "rows", "took", "reason / error"]
     out = []
     for r in rows:
-        duration = f"{r['duration_ms'] / 1000:.2f}" if r.get("duration_ms") is not None else ""
         detail = r.get("error") or r.get("skip_reason") or r.get("reason") or ""
-        out.append(([r["run_id"]] if with_run else []) + [r["model"], status(r["status"]), r.get("finished_at"),
-                                                          r.get("rows_affected"), duration, detail[:300]])
-    return table(cols, out, raw=("status",))
+        run = run_link(r["run_id"], base) if base is not None else esc(r["run_id"])
+        name = model_link(r["model"], base) if base is not None else esc(r["model"])
+        out.append(([run] if with_run else []) + [name, status(r["status"]), esc(r.get("finished_at")),
+                                                  number(r.get("rows_affected")), duration(r.get("duration_ms")),
+                                                  esc(detail[:300])])
+    return table(cols, out, raw=cols)
 
 
 def models_table(models: Sequence[Mapping[str, Any]], base: str) -> str:
@@ -122,11 +133,13 @@ def model_page(detail: Mapping[str, Any], base: str) -> str:
         f'<h2>{esc(detail["name"])} {tags(detail["tags"])}</h2>'
         f'<p>{esc(detail.get("description") or "")}</p>'
         f'<table class="il-table">{facts_html}{graph_html}</table>'
+        f"<h3>Lineage</h3>{detail.get('graph', '')}"
         f"<h3>Columns</h3>{columns}<h3>Column lineage</h3>{lineage_list(detail.get('lineage', []))}"
         f"<h3>Quality</h3>{quality_table(detail.get('quality', []))}"
         f"<h3>Schema history</h3>{history_html}"
-        f"<h3>Runs</h3>{model_runs_table(detail['runs'], with_run=True)}"
-        f'<h3>Definition</h3><div class="il-code">{esc(detail["source"])}</div></div>'
+        f"<h3>Runs</h3>{model_runs_table(detail['runs'], with_run=True, base=base)}"
+        f'<h3>Definition</h3><div class="il-code" id="il-definition">{esc(detail.get("definition") or detail["source"])}'
+        "</div></div>"
     )
 
 
@@ -137,7 +150,7 @@ def quality_table(results: Sequence[Mapping[str, Any]], *, with_model: bool = Fa
     rows = []
     for r in results:
         status = "warn" if r["status"] == "fail" and r["severity"] == "warn" else r["status"]
-        row = [r["check_name"], r["severity"], status, r["failing"], r.get("message") or "", r["checked_at"]]
+        row = [r["check_name"], r["severity"], status, number(r["failing"]), r.get("message") or "", r["checked_at"]]
         rows.append([r["model"], *row] if with_model else row)
     columns = ["check", "severity", "status", "failing", "message", "checked"]
     return table(["model", *columns] if with_model else columns, rows)
