@@ -93,8 +93,9 @@ class Workspace:
         main = self.loaded.default_connection
         attach = [*main.attach, *self._attached_connections()]
         self.engine = Engine(
-            self.loaded.database_path(self.root, main), read_only=main.access == "read",
+            self.loaded.warehouse_path(self.root), read_only=main.access == "read",
             settings=dict(main.settings), attach=attach, project_dir=self.root,
+            lake=config.default_connection if main.type == "ducklake" else None,
         )
         try:
             self.state = StateStore(self.engine.connection, read_only=self.engine.read_only)
@@ -131,8 +132,10 @@ class Workspace:
 
     def _attached_connections(self) -> list[Any]:
         conf = self.loaded.config
+        # a DuckLake warehouse is attached too: the models' tables live in it (interlace.engine.lake)
         return [c.as_attachment(name, str(self.loaded.database_path(self.root, c)))
-                for name, c in conf.connections.items() if name != conf.default_connection]
+                for name, c in conf.connections.items()
+                if name != conf.default_connection or c.type == "ducklake"]
 
     # -- the project -----------------------------------------------------------------------------
     @property

@@ -35,8 +35,10 @@ class Engine:
         settings: dict[str, Any] | None = None,
         attach: list[AttachConfig] | tuple[AttachConfig, ...] = (),
         project_dir: Path | None = None,
+        lake: str | None = None,
     ) -> None:
         self.path = path
+        self.lake = lake  # the attached DuckLake catalog that holds the models (None: this file)
         self.read_only = read_only
         self.project_dir = project_dir
         self._lock = threading.Lock()
@@ -60,17 +62,20 @@ class Engine:
         # fetchall, never fetchone: a result read only in part keeps its transaction open, which
         # blocks checkpoints (the WAL then grows until close)
         self.database = self.connection.execute("SELECT current_database()").fetchall()[0][0]
+        if lake is not None:  # unqualified names find the state file first, then the lake's tables
+            self.connection.execute(f"SET search_path = {string_literal(self._search_path())}")
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor (its own transaction context) on the shared database."""
         with self._lock:
             cursor = self.connection.cursor()
-        if self.function_catalog is not None:  # macros resolve from every cursor (search_path is per cursor)
+        if self.function_catalog is not None or self.lake is not None:  # search_path is per cursor
             cursor.execute(f"SET search_path = {string_literal(self._search_path())}")
         return cursor
 
     def _search_path(self) -> str:
-        return f"{quote(self.database)}.main,{quote(self.function_catalog or '')}.main"
+        catalogs = [c for c in (self.database, self.lake, self.function_catalog) if c is not None]
+        return ",".join(f"{quote(c)}.main" for c in catalogs)
 
     def reader(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor for catalog reads: a DuckDB connection object must not be shared
