@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         info,
         init,
         keys,
+        lake,
         lineage,
         migrate,
         notebook,
