@@ -84,7 +84,8 @@ class Workspace:
     >>> ws.close()
     """
 
-    def __init__(self, path: str | Path = ".", env: str | None = None) -> None:
+    def __init__(self, path: str | Path = ".", env: str | None = None, *,
+                 state_path: str | Path | None = None) -> None:
         self.root = Path(path).resolve()
         if not self.root.is_dir():
             raise StateError(f"project directory {self.root} does not exist",
@@ -94,8 +95,14 @@ class Workspace:
         config = self.loaded.config
         main = self.loaded.default_connection
         attach = [*main.attach, *self._attached_connections()]
+        if state_path is not None and main.type != "ducklake":
+            raise InvalidOptionError(
+                f"state_path= applies to a DuckLake warehouse; the default connection "
+                f"'{config.default_connection}' is type {main.type} and keeps its state in its own file",
+                hint="omit state_path=, or make the default connection type: ducklake")
         self.engine = Engine(
-            self.loaded.warehouse_path(self.root), read_only=main.access == "read",
+            self.root / state_path if state_path is not None else self.loaded.warehouse_path(self.root),
+            read_only=main.access == "read",
             settings=dict(main.settings), attach=attach, project_dir=self.root,
             lake=config.default_connection if main.type == "ducklake" else None,
         )

@@ -28,6 +28,14 @@ FILES = {
         SELECT id, amount, change_type, snapshot_id FROM table_changes('raw')
     """,
     "models/total.sql": "SELECT sum(amount) AS s FROM raw",
+    "models/by_id.sql": """
+        -- @model(strategy="merge_by_key", primary_key="id")
+        SELECT id, max(amount) AS amount FROM raw GROUP BY id
+    """,
+    "models/ids.sql": """
+        -- @model(materialize="view")
+        SELECT id FROM by_id
+    """,
     "models/big.py": """
         from interlace import model
 
@@ -63,6 +71,8 @@ def test_a_lake_project_builds_time_travels_and_reads_table_changes(make_project
     _events(project, [(3, 5)])
     ws.run().raise_for_status()
     assert ws.sql("SELECT s FROM total").fetchall() == [(35,)]
+    assert ws.sql("SELECT id, amount FROM by_id ORDER BY id").fetchall() == [(1, 10), (2, 20), (3, 5)]
+    assert ws.sql("SELECT count(*) FROM lake.main.ids").fetchall() == [(3,)]
     # the feed read only the rows raw gained since the snapshot it last read
     assert ws.sql("SELECT id, change_type FROM feed ORDER BY id").fetchall() == [
         (1, "insert"), (2, "insert"), (3, "insert")]
