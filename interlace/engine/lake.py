@@ -28,7 +28,7 @@ from interlace.errors import ExecutionError, InvalidOptionError
 
 __all__ = [
     "CHANGES_COLUMN", "ChangesCursor", "Maintenance", "Snapshot", "at_clause", "changes_cursor", "checkpoint",
-    "current_snapshot", "expire", "snapshots", "uses_table_changes",
+    "current_snapshot", "expire", "relations_sql", "snapshots", "uses_table_changes",
 ]
 
 CHANGES_COLUMN = "snapshot_id"  # the cursor of a model that reads table_changes(...)
@@ -75,6 +75,31 @@ def at_clause(at: int | datetime | str) -> str:
         return f"AT (TIMESTAMP => CAST({string_literal(at.isoformat())} AS {kind}))"
     raise InvalidOptionError(f"at={at!r} is neither a snapshot id nor a time",
                              hint="pass a snapshot id (int) or a datetime")
+
+
+def relations_sql(lake: str) -> str:
+    """The engine's list of relations (catalog, schema, name, kind) with ``lake`` attached.
+
+    Listing a DuckLake through DuckDB's catalog functions reloads its schema and every table's
+    statistics after each new snapshot (seconds at a hundred tables, and with several workers
+    there is a new snapshot per model), so the lake's tables and views are read from its
+    metadata catalog (one query), the other catalogs from ``duckdb_columns()``.
+    """
+    meta = quote(f"__ducklake_metadata_{lake}")
+    name = string_literal(lake)
+    live = "s.end_snapshot IS NULL AND x.end_snapshot IS NULL"
+    return (
+        f"SELECT {name} AS d, s.schema_name AS s, x.table_name AS n, 'table' AS kind "
+        f"FROM {meta}.ducklake_table AS x JOIN {meta}.ducklake_schema AS s USING (schema_id) WHERE {live} "
+        f"UNION ALL SELECT {name}, s.schema_name, x.view_name, 'view' "
+        f"FROM {meta}.ducklake_view AS x JOIN {meta}.ducklake_schema AS s USING (schema_id) WHERE {live} "
+        "UNION ALL SELECT DISTINCT c.database_name, c.schema_name, c.table_name, "
+        "CASE WHEN v.view_name IS NULL THEN 'table' ELSE 'view' END FROM duckdb_columns() AS c "
+        "LEFT JOIN duckdb_views() AS v ON v.database_name = c.database_name "
+        "AND v.schema_name = c.schema_name AND v.view_name = c.table_name "
+        f"WHERE c.database_name NOT IN ({name}, {string_literal(f'__ducklake_metadata_{lake}')}) "
+        "AND NOT c.internal"
+    )
 
 
 # -- change feeds --------------------------------------------------------------------------------

@@ -123,11 +123,12 @@ def test_lake_checkpoint_and_expire_from_the_cli(make_project) -> None:
     assert snaps.returncode == 0, snaps.stderr
     assert "tables_created" in snaps.stdout
     # small writes sit inlined in the catalog until a checkpoint writes them as Parquet
-    assert not list((project / "lake" / "data").rglob("*.parquet"))
+    raw = project / "lake" / "data" / "main" / "raw"
+    assert not list(raw.rglob("*.parquet"))
     out = run_cli("lake", "checkpoint", "--project-dir", str(project))
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("checkpoint of lake 'lake': snapshot ")
-    assert list((project / "lake" / "data").rglob("*.parquet"))
+    assert list(raw.rglob("*.parquet"))
     now = datetime.now(UTC).isoformat()
     out = run_cli("lake", "expire", "--older-than", now, "--project-dir", str(project))
     assert out.returncode == 0, out.stderr
