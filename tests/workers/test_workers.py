@@ -51,7 +51,7 @@ def _worker(project: Path, n: int, gate: Path) -> subprocess.Popen[str]:
          "--project-dir", str(project)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for(predicate, what: str, timeout: float = 180) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(predicate, what: str, timeout: float = 600) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -63,6 +63,8 @@ def _rows(ws: interlace.Workspace, name: str) -> list[tuple[object, ...]]:
     return sorted(ws.sql(f'SELECT * FROM "{name}"').fetchall())
 
 
+@pytest.mark.slow  # 200 models: each DuckLake commit on a PostgreSQL catalog costs tens of ms
+@pytest.mark.timeout(1200)
 def test_workers_build_a_dag_together_and_survive_a_killed_worker(tmp_path: Path, pg_dsn: str) -> None:
     project, single = tmp_path / "lake_project", tmp_path / "single"
     names = write_dag(project, _lake_config(pg_dsn, tmp_path / "lake_data"))
@@ -83,7 +85,7 @@ def test_workers_build_a_dag_together_and_survive_a_killed_worker(tmp_path: Path
             procs[victim].send_signal(signal.SIGKILL)
             assert procs[victim].wait(timeout=30) == -signal.SIGKILL
             gate.touch()
-            outputs = {name: p.communicate(timeout=240) for name, p in procs.items() if name != victim}
+            outputs = {name: p.communicate(timeout=900) for name, p in procs.items() if name != victim}
             for name, (out, err) in outputs.items():
                 assert procs[name].returncode == 0, f"{name} failed:\n{out}\n{err}"
             queue = db.execute("SELECT model, state, worker, attempts FROM interlace_queue.leases "
