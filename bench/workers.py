@@ -40,12 +40,12 @@ def build(server: str, root: Path, models: int, workers: int) -> float:
     write_dag(project, config, models=models, gate=False)
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-m", "interlace", "worker", "--queue", "bench", "--id", f"w{n}",
-                               "--project-dir", str(project)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               "--project-dir", str(project)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for n in range(workers)]
     for proc in procs:
-        _, err = proc.communicate()
+        out, err = proc.communicate()
         if proc.returncode != 0:
-            raise SystemExit(f"a worker failed:\n{err}")
+            raise SystemExit(f"a worker failed:\n{out[-3000:]}\n{err[-2000:]}")
     elapsed = time.perf_counter() - start
     with psycopg.connect(dsn, autocommit=True) as db:
         done = db.execute("SELECT count(*) FROM interlace_queue.leases WHERE queue = 'bench' AND state = 'done'"
