@@ -37,7 +37,19 @@ ConnectionType = Literal["duckdb", "sqlite", "postgres", "mysql", "ducklake"]
 _NEEDS_DSN = ("postgres", "mysql")
 
 
-def _check_location(kind: str, path: str | None, dsn: str | None) -> None:
+Metadata = Literal["duckdb", "sqlite", "postgres"]  # where a DuckLake keeps its catalog
+
+
+def _check_location(kind: str, path: str | None, dsn: str | None, metadata: str = "duckdb",
+                    data_path: str | None = None) -> None:
+    if kind == "ducklake" and metadata == "postgres":
+        if not dsn:
+            raise ValueError("type ducklake with metadata: postgres needs dsn: (the catalog database, "
+                             "such as 'host=... dbname=...')")
+        if not data_path:
+            raise ValueError("type ducklake with metadata: postgres needs data_path: (where the "
+                             "Parquet files go, shared by every process that writes the lake)")
+        return
     if kind in _NEEDS_DSN and not dsn:
         raise ValueError(f"type {kind} needs dsn: (a connection string such as 'host=... dbname=...')")
     if kind not in _NEEDS_DSN and dsn:
@@ -48,8 +60,8 @@ class AttachConfig(_Strict):
     """Another database attached under ``name``; models reference it as ``name.schema.table``.
 
     ``duckdb`` and ``sqlite`` are files (``path``); ``postgres`` and ``mysql`` servers (``dsn``);
-    ``ducklake`` a catalog file (``path``, DuckDB or SQLite by ``metadata``) with data files under
-    ``data_path``.
+    ``ducklake`` a catalog (``metadata``: a DuckDB or SQLite file at ``path``, or a PostgreSQL
+    database at ``dsn``) with data files under ``data_path``.
     """
 
     name: str
@@ -57,13 +69,13 @@ class AttachConfig(_Strict):
     path: str | None = None
     dsn: str | None = None
     data_path: str | None = None
-    metadata: Literal["duckdb", "sqlite"] = "duckdb"
+    metadata: Metadata = "duckdb"
     read_only: bool = True
 
     @model_validator(mode="after")
     def _location(self) -> AttachConfig:
-        _check_location(self.type, self.path, self.dsn)
-        if self.type not in _NEEDS_DSN and not self.path:
+        _check_location(self.type, self.path, self.dsn, self.metadata, self.data_path)
+        if self.type not in _NEEDS_DSN and not self.dsn and not self.path:
             raise ValueError(f"type {self.type} needs path:")
         return self
 
@@ -73,13 +85,16 @@ class ConnectionConfig(_Strict):
 
     ``access: read`` opens it read-only (writes fail clearly); ``shared: true`` says it is the
     same in every environment (an overlay may not change it and its path may not use ``{env}``).
+    As the default connection, a ``ducklake`` warehouse holds the models' tables while the run
+    state stays in the DuckDB file ``state_path`` (one per process that runs models).
     """
 
     type: ConnectionType = "duckdb"
     path: str = ".interlace/{env}.duckdb"
     dsn: str | None = None
     data_path: str | None = None
-    metadata: Literal["duckdb", "sqlite"] = "duckdb"
+    metadata: Metadata = "duckdb"
+    state_path: str = ".interlace/{env}.state.duckdb"  # type ducklake: the run state's DuckDB file
     access: Literal["read", "write"] = "write"
     shared: bool = False
     attach: list[AttachConfig] = Field(default_factory=list)
@@ -87,7 +102,7 @@ class ConnectionConfig(_Strict):
 
     @model_validator(mode="after")
     def _location(self) -> ConnectionConfig:
-        _check_location(self.type, self.path, self.dsn)
+        _check_location(self.type, self.path, self.dsn, self.metadata, self.data_path)
         return self
 
     def as_attachment(self, name: str, path: str) -> AttachConfig:
@@ -273,7 +288,16 @@ class LoadedConfig:
 
     def database_path(self, project_dir: Path, connection: ConnectionConfig) -> Path | None:
         """Where a connection's DuckDB file lives (None for ``:memory:``)."""
-        raw = connection.path.replace("{env}", self.env)
+        return self._resolve(project_dir, connection.path)
+
+    def warehouse_path(self, project_dir: Path) -> Path | None:
+        """The DuckDB file the workspace opens: the default connection's file, or for a DuckLake
+        warehouse the file that holds the run state (``state_path``)."""
+        main = self.default_connection
+        return self._resolve(project_dir, main.state_path if main.type == "ducklake" else main.path)
+
+    def _resolve(self, project_dir: Path, raw: str) -> Path | None:
+        raw = raw.replace("{env}", self.env)
         if raw == ":memory:":
             return None
         path = Path(raw).expanduser()
@@ -315,10 +339,10 @@ def load_config(project_dir: Path, env: str | None = None) -> LoadedConfig:
             hint="name one of the entries under 'connections:'",
         )
     main = config.connections[config.default_connection]
-    if main.type != "duckdb":
+    if main.type not in ("duckdb", "ducklake"):
         raise ConfigError(
             f"the default connection '{config.default_connection}' is type {main.type}; the warehouse "
-            "(where models and state are kept) must be a DuckDB file",
+            "(where models and state are kept) must be a DuckDB file or a DuckLake",
             origin=str(files[-1]), hint=f"make '{config.default_connection}' type duckdb and attach the "
             f"{main.type} database as another connection (models write to it with connection=)",
         )

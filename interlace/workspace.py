@@ -9,6 +9,7 @@ import dataclasses
 import os
 import threading
 import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,7 @@ from interlace.state.store import (
 
 if TYPE_CHECKING:
     from interlace.engine.export import ExportResult
+    from interlace.engine.lake import Maintenance, Snapshot
     from interlace.promote import PromoteResult
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
@@ -82,7 +84,8 @@ class Workspace:
     >>> ws.close()
     """
 
-    def __init__(self, path: str | Path = ".", env: str | None = None) -> None:
+    def __init__(self, path: str | Path = ".", env: str | None = None, *,
+                 state_path: str | Path | None = None) -> None:
         self.root = Path(path).resolve()
         if not self.root.is_dir():
             raise StateError(f"project directory {self.root} does not exist",
@@ -92,9 +95,16 @@ class Workspace:
         config = self.loaded.config
         main = self.loaded.default_connection
         attach = [*main.attach, *self._attached_connections()]
+        if state_path is not None and main.type != "ducklake":
+            raise InvalidOptionError(
+                f"state_path= applies to a DuckLake warehouse; the default connection "
+                f"'{config.default_connection}' is type {main.type} and keeps its state in its own file",
+                hint="omit state_path=, or make the default connection type: ducklake")
         self.engine = Engine(
-            self.loaded.database_path(self.root, main), read_only=main.access == "read",
+            self.root / state_path if state_path is not None else self.loaded.warehouse_path(self.root),
+            read_only=main.access == "read",
             settings=dict(main.settings), attach=attach, project_dir=self.root,
+            lake=config.default_connection if main.type == "ducklake" else None,
         )
         try:
             self.state = StateStore(self.engine.connection, read_only=self.engine.read_only)
@@ -131,8 +141,10 @@ class Workspace:
 
     def _attached_connections(self) -> list[Any]:
         conf = self.loaded.config
+        # a DuckLake warehouse is attached too: the models' tables live in it (interlace.engine.lake)
         return [c.as_attachment(name, str(self.loaded.database_path(self.root, c)))
-                for name, c in conf.connections.items() if name != conf.default_connection]
+                for name, c in conf.connections.items()
+                if name != conf.default_connection or c.type == "ducklake"]
 
     # -- the project -----------------------------------------------------------------------------
     @property
@@ -396,8 +408,9 @@ class Workspace:
         return lineage
 
     # -- data access -----------------------------------------------------------------------------
-    def table(self, name: str) -> Any:
-        """A model's table or view as an ibis table (over this workspace's engine)."""
+    def table(self, name: str, *, at: int | datetime | str | None = None) -> Any:
+        """A model's table or view as an ibis table (over this workspace's engine); in a DuckLake
+        warehouse ``at`` reads it as of a snapshot (its id, or a time: see ``snapshots()``)."""
         import ibis
 
         spec = self.project.get(name)
@@ -407,7 +420,49 @@ class Workspace:
             raise StateError(f"model '{name}' has not been built yet ({relation} does not exist)",
                              model=name, hint=f"run `interlace run {name}` first")
         backend = ibis.duckdb.from_connection(self.engine.cursor())
+        if at is not None:
+            from interlace.engine.lake import at_clause
+
+            self._require_lake(f"ws.table('{name}', at=...)")
+            return backend.sql(f"SELECT * FROM {relation.sql} {at_clause(at)}")
         return backend.table(relation.name, database=(relation.catalog or self.engine.database, relation.schema))
+
+    # -- a DuckLake warehouse (interlace.engine.lake) ----------------------------------------------
+    def _require_lake(self, what: str) -> str:
+        if self.engine.lake is None:
+            raise InvalidOptionError(
+                f"{what} needs a DuckLake warehouse; the default connection "
+                f"'{self.loaded.config.default_connection}' is type {self.loaded.default_connection.type}",
+                hint="set the default connection to type: ducklake in config.yaml")
+        return self.engine.lake
+
+    def snapshots(self) -> list[Snapshot]:
+        """The lake's snapshots, oldest first (one per committed write)."""
+        from interlace.engine.lake import snapshots
+
+        return snapshots(self.engine.reader(), self._require_lake("snapshots"))
+
+    def lake_checkpoint(self) -> Maintenance:
+        """Flush rows inlined in the lake's catalog to Parquet files and merge small files."""
+        from interlace.engine.lake import checkpoint
+
+        lake = self._require_lake("interlace lake checkpoint")
+        cursor = self.engine.cursor()
+        try:
+            return checkpoint(cursor, lake)
+        finally:
+            cursor.close()
+
+    def lake_expire(self, older_than: datetime) -> Maintenance:
+        """Expire the snapshots older than ``older_than`` and delete files nothing reads any more."""
+        from interlace.engine.lake import expire
+
+        lake = self._require_lake("interlace lake expire")
+        cursor = self.engine.cursor()
+        try:
+            return expire(cursor, lake, older_than=older_than)
+        finally:
+            cursor.close()
 
     def preview(self, name: str, limit: int = 10, *, count: bool = True) -> tuple[list[str], list[tuple[Any, ...]], int | None]:
         """The first ``limit`` rows of a model: (column names, rows, total row count).

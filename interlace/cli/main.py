@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         info,
         init,
         keys,
+        lake,
         lineage,
         migrate,
         notebook,
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         schedule,
         serve,
         state,
+        worker,
     )
 
     try:

@@ -17,6 +17,7 @@ import pyarrow as pa
 from interlace.engine.compile import compile_sql, memory_name
 from interlace.engine.engine import Engine
 from interlace.engine.incremental import CursorFilter, cursor_filter
+from interlace.engine.lake import ChangesCursor, changes_cursor
 from interlace.engine.output import Output
 from interlace.engine.python_model import call_python_model
 from interlace.engine.relation import Relation, quote
@@ -65,7 +66,7 @@ class BuildContext:
     window: tuple[str | None, str | None] = (None, None)  # --since / --until backfill
     now: datetime = field(default_factory=lambda: datetime.now(UTC))  # the run's timestamp
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    cursor_filter: CursorFilter | None = None  # set while building an incremental model
+    cursor_filter: CursorFilter | ChangesCursor | None = None  # set while building an incremental model
     checks: tuple[Check, ...] = ()  # quality checks run on the new data before it commits
     lineage: tuple[Edge, ...] | None = None  # a Python model's lineage, from its ibis expression
     resolve: Callable[[str], Relation | None] = lambda name: None  # a name in a check -> relation
@@ -89,10 +90,13 @@ def build_model(ctx: BuildContext) -> BuildOutcome:
     memory_inputs = [u for u in upstream_through_inlined(spec.name, ctx.models, ctx.upstream) if is_in_memory(ctx.models[u])]
     with _registered(ctx.cursor, {memory_name(u): ctx.memory[u] for u in memory_inputs if u in ctx.memory}):
         watermark = ctx.state.cursor_value(spec.name) if spec.config.cursor else None
-        ctx.cursor_filter = cursor_filter(
+        mark = watermark[1] if watermark and watermark[0] == spec.config.cursor else None
+        ctx.cursor_filter = changes_cursor(  # table_changes(...) in a DuckLake (engine.lake)
+            ctx.cursor, lake=ctx.engine.lake, sql=spec.sql, column=spec.config.cursor, watermark=mark,
+            model=spec.name, origin=str(spec.origin),
+        ) or cursor_filter(
             spec, engine=ctx.engine, cursor=ctx.cursor, models=ctx.models, relation_of=ctx.relation_of,
-            watermark=watermark[1] if watermark and watermark[0] == spec.config.cursor else None,
-            window=ctx.window,
+            watermark=mark, window=ctx.window,
         )
         output = _produce(ctx)
         if ctx.is_cancelled():
@@ -146,14 +150,26 @@ def check_model(cursor: duckdb.DuckDBPyConnection, spec: ModelSpec, relation: Re
 def _produce(ctx: BuildContext) -> Output:
     spec, filt = ctx.spec, ctx.cursor_filter
     if spec.kind == "python":
-        output = call_python_model(ctx, filt)
+        output = call_python_model(ctx, filt if isinstance(filt, CursorFilter) else None)
         if output.sql is not None:
             ctx.lineage = _python_lineage(ctx, output.sql)
         return output
     filters = {ref: filt.predicate for ref in filt.inputs} if filt and filt.predicate else {}
     sql = compile_sql(spec, models=ctx.models, upstream=ctx.upstream, relation_of=ctx.relation_of,
                       default_schema=ctx.default_schema, filters=filters)
+    if isinstance(filt, ChangesCursor):
+        sql = filt.rewrite(sql, lambda name: _relation_named(ctx, name), model=spec.name, origin=str(spec.origin))
     return Output(sql=sql, params=dict(filt.params) if filters and filt else {})
+
+
+def _relation_named(ctx: BuildContext, name: str) -> Relation:
+    """A name in ``table_changes('...')``: a model's relation, else a table of the lake."""
+    spec = ctx.models.get(name)
+    if spec is not None:
+        return ctx.relation_of(spec)
+    parts = name.split(".")
+    return Relation(parts[-2] if len(parts) > 1 else ctx.default_schema, parts[-1],
+                    catalog=parts[-3] if len(parts) > 2 else ctx.engine.lake)
 
 
 def _python_lineage(ctx: BuildContext, sql: str) -> tuple[Edge, ...]:

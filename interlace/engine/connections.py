@@ -37,13 +37,21 @@ def _file(item: AttachConfig, resolve: Callable[[str], Path]) -> str:
 
 
 def _ducklake(item: AttachConfig, resolve: Callable[[str], Path]) -> str:
+    if item.metadata == "postgres":
+        return f"ducklake:postgres:{item.dsn}"
     metadata = "sqlite:" if item.metadata == "sqlite" else ""
     return f"ducklake:{metadata}{resolve(item.path or '')}"
 
 
 def _ducklake_options(item: AttachConfig, resolve: Callable[[str], Path]) -> tuple[str, ...]:
     data = resolve(item.data_path) if item.data_path else Path(str(resolve(item.path or "")) + ".files")
+    if not item.read_only:
+        data.mkdir(parents=True, exist_ok=True)
     return (f"DATA_PATH {string_literal(str(data))}",)
+
+
+def _ducklake_extensions(item: AttachConfig) -> tuple[str, ...]:
+    return ("ducklake", *((item.metadata,) if item.metadata in ("sqlite", "postgres") else ()))
 
 
 ATTACHERS: dict[str, Attacher] = {
@@ -51,8 +59,7 @@ ATTACHERS: dict[str, Attacher] = {
     "sqlite": Attacher(lambda i: ("sqlite",), _file, lambda i, r: ("TYPE sqlite",)),
     "postgres": Attacher(lambda i: ("postgres",), lambda i, r: i.dsn or "", lambda i, r: ("TYPE postgres",)),
     "mysql": Attacher(lambda i: ("mysql",), lambda i, r: i.dsn or "", lambda i, r: ("TYPE mysql",)),
-    "ducklake": Attacher(lambda i: ("ducklake", *(("sqlite",) if i.metadata == "sqlite" else ())),
-                         _ducklake, _ducklake_options),
+    "ducklake": Attacher(_ducklake_extensions, _ducklake, _ducklake_options),
 }
 
 
@@ -68,7 +75,7 @@ def attach(connection: duckdb.DuckDBPyConnection, item: AttachConfig, project_di
         load_extension(connection, extension, needed_by=where)
     options = [*attacher.options(item, resolve), *(("READ_ONLY",) if item.read_only else ())]
     target = attacher.target(item, resolve)
-    if item.type in ("duckdb", "sqlite", "ducklake") and not item.read_only:
+    if item.type in ("duckdb", "sqlite", "ducklake") and not item.dsn and not item.read_only:
         resolve(item.path or "").parent.mkdir(parents=True, exist_ok=True)
     sql = f"ATTACH {string_literal(target)} AS {quote(item.name)}"
     try:

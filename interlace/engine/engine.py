@@ -35,8 +35,10 @@ class Engine:
         settings: dict[str, Any] | None = None,
         attach: list[AttachConfig] | tuple[AttachConfig, ...] = (),
         project_dir: Path | None = None,
+        lake: str | None = None,
     ) -> None:
         self.path = path
+        self.lake = lake  # the attached DuckLake catalog that holds the models (None: this file)
         self.read_only = read_only
         self.project_dir = project_dir
         self._lock = threading.Lock()
@@ -60,17 +62,24 @@ class Engine:
         # fetchall, never fetchone: a result read only in part keeps its transaction open, which
         # blocks checkpoints (the WAL then grows until close)
         self.database = self.connection.execute("SELECT current_database()").fetchall()[0][0]
+        self._relations_sql = _RELATIONS
+        if lake is not None:  # unqualified names find the state file first, then the lake's tables
+            self.connection.execute(f"SET search_path = {string_literal(self._search_path())}")
+            from interlace.engine.lake import relations_sql
+
+            self._relations_sql = relations_sql(lake)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor (its own transaction context) on the shared database."""
         with self._lock:
             cursor = self.connection.cursor()
-        if self.function_catalog is not None:  # macros resolve from every cursor (search_path is per cursor)
+        if self.function_catalog is not None or self.lake is not None:  # search_path is per cursor
             cursor.execute(f"SET search_path = {string_literal(self._search_path())}")
         return cursor
 
     def _search_path(self) -> str:
-        return f"{quote(self.database)}.main,{quote(self.function_catalog or '')}.main"
+        catalogs = [c for c in (self.database, self.lake, self.function_catalog) if c is not None]
+        return ",".join(f"{quote(c)}.main" for c in catalogs)
 
     def reader(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor for catalog reads: a DuckDB connection object must not be shared
@@ -102,10 +111,7 @@ class Engine:
         One catalog scan; callers keep the answer rather than asking per relation (which would
         make a run of n models cost n scans of an n-table catalog).
         """
-        rows = (cursor or self.reader()).execute(
-            "SELECT database_name, schema_name, table_name, 'table' FROM duckdb_tables() "
-            "UNION ALL SELECT database_name, schema_name, view_name, 'view' FROM duckdb_views() WHERE NOT internal"
-        ).fetchall()
+        rows = (cursor or self.reader()).execute(self._relations_sql).fetchall()
         return {(d.lower(), s.lower(), n.lower()): kind for d, s, n, kind in rows}
 
     def key(self, relation: Relation) -> tuple[str, str, str]:
@@ -128,9 +134,8 @@ class Engine:
     def kind(self, relation: Relation, cursor: duckdb.DuckDBPyConnection | None = None) -> str | None:
         """'table', 'view' or None for a relation that does not exist."""
         row = (cursor or self.reader()).execute(
-            "SELECT 'table' FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
-            "UNION ALL SELECT 'view' FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
-            [relation.catalog or self.database, relation.schema, relation.name] * 2,
+            f"SELECT kind FROM ({self._relations_sql}) WHERE d = ? AND s = ? AND n = ?",
+            [relation.catalog or self.database, relation.schema, relation.name],
         ).fetchall()
         return row[0][0] if row else None
 
@@ -209,6 +214,11 @@ class Engine:
 
         attach(self.connection, item, project_dir)
 
+
+# information_schema, not duckdb_tables(): that one computes every table's estimated size, which a
+# DuckLake answers with a query per table (a second per call at 100 lake tables)
+_RELATIONS = ("SELECT table_catalog AS d, table_schema AS s, table_name AS n, "
+              "CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM information_schema.tables")
 
 # extensions come from their PyPI packages (interlace.engine.extensions), never from the network
 _NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {

@@ -94,6 +94,10 @@ def _references(statements: list[exp.Expression], *, model: str, path: str | Ori
         targets = {id(t) for t in _write_targets(statement)}
         ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
         for table in statement.find_all(exp.Table):
+            changed = _changes_of(table)
+            if changed:  # table_changes('orders'): a DuckLake change feed reads orders
+                refs.setdefault(changed, None)
+                continue
             if id(table) in targets or not isinstance(table.this, exp.Identifier):
                 continue  # a table function such as read_csv(...)
             if _FILE_LIKE.search(table.name):
@@ -103,6 +107,15 @@ def _references(statements: list[exp.Expression], *, model: str, path: str | Ori
                 continue
             refs.setdefault(ref, None)
     return tuple(refs)
+
+
+def _changes_of(table: exp.Table) -> str | None:
+    """The table a ``table_changes('name')`` call reads (interlace.engine.lake), else None."""
+    call = table.this
+    if not isinstance(call, exp.Anonymous) or call.name.lower() != "table_changes":
+        return None
+    args = call.expressions
+    return args[0].name if args and isinstance(args[0], exp.Literal) and args[0].is_string else None
 
 
 # Table functions that read files; their string arguments are file paths or globs.

@@ -127,7 +127,8 @@ class Project:
         """Where a model's table or view lives in the warehouse."""
         conf = self.config.config
         connection = spec.config.connection or conf.default_connection
-        catalog = None if connection == conf.default_connection else connection
+        lake = conf.connections[conf.default_connection].type == "ducklake"  # tables in the lake
+        catalog = None if connection == conf.default_connection and not lake else connection
         kind = conf.connections[connection].type if connection in conf.connections else "duckdb"
         default = SERVER_SCHEMAS.get(kind, conf.run.default_schema) if catalog else conf.run.default_schema
         return Relation(schema=spec.config.schema or default, name=spec.name, catalog=catalog)

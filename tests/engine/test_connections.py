@@ -230,7 +230,7 @@ def test_warehouse_must_be_duckdb(make_project) -> None:
         load_config(project)
     assert str(err.value) == (
         f"{project / 'config.yaml'}: the default connection 'default' is type sqlite; the warehouse (where "
-        "models and state are kept) must be a DuckDB file\n"
+        "models and state are kept) must be a DuckDB file or a DuckLake\n"
         "Fix: make 'default' type duckdb and attach the sqlite database as another connection "
         "(models write to it with connection=)"
     )

@@ -1,0 +1,1 @@
+"""Several processes building one plan on one DuckLake: a shared queue with a lease per model."""
