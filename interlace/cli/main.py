@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         schedule,
         serve,
         state,
+        stream,
     )
 
     try:
