@@ -668,6 +668,13 @@ class Workspace:
             self._streams = Streams(self)
         return self._streams
 
+    def enforce_stream_retention(self, now: Any = None) -> dict[str, int]:
+        """Delete stream events past their ``retention`` (the scheduler calls it); {} without
+        streams."""
+        if self.engine.read_only or not (self.loaded.config.streams or self.project.streams):
+            return {}
+        return self.streams.enforce_retention(now)
+
     def publish(self, stream: str, events: Any, *, source: str = "python") -> PublishResult:
         """Publish one event (a dict) or many to ``stream``; returns once they are durable."""
         return self.streams.publish(stream, events, source=source)

@@ -105,11 +105,12 @@ class StreamState:
                 [stream, consumer, acked, visibility, batch_size])
             names = [c[0] for c in result.description]
             events = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-            if events:
-                cur.executemany(
-                    """INSERT INTO interlace.stream_deliveries VALUES (?, ?, ?, 1, now(), false)
+            if events:  # one statement for the batch (executemany would be a row at a time)
+                cur.execute(
+                    """INSERT INTO interlace.stream_deliveries
+                       SELECT ?, ?, o, 1, now(), false FROM unnest(CAST(? AS BIGINT[])) AS t(o)
                        ON CONFLICT DO UPDATE SET deliveries = deliveries + 1, delivered_at = now()""",
-                    [[stream, consumer, e["_offset"]] for e in events])
+                    [stream, consumer, [e["_offset"] for e in events]])
             return events
 
         out: list[dict[str, Any]] = self._txn(work)

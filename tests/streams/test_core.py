@@ -231,3 +231,16 @@ def test_cursor_model_over_a_stream_reads_only_new_events(open_streams: Open) ->
     assert result.results["seen"].rows == 1
     assert ws.sql("SELECT _offset, url FROM seen ORDER BY 1").fetchall() == [
         (1, "/a"), (2, "/b"), (3, "/c")]
+
+
+def test_the_scheduler_applies_retention(open_streams: Open) -> None:
+    from interlace.scheduler import Scheduler
+
+    ws = open_streams(config="name: p\nstreams:\n  a: {retention: 1h}\n", files={})
+    ws.publish("a", [{"n": 1}, {"n": 2}])
+    scheduler = Scheduler(ws)
+    scheduler.load()
+    scheduler.tick(datetime.now(UTC) + timedelta(minutes=30))
+    assert scheduler.retained == {} and ws.sql("SELECT count(*) FROM a").fetchall() == [(2,)]
+    scheduler.tick(datetime.now(UTC) + timedelta(minutes=200))
+    assert scheduler.retained == {"a": 2} and ws.sql("SELECT count(*) FROM a").fetchall() == [(0,)]
