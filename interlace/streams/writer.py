@@ -321,13 +321,9 @@ class StreamWriter:
     def _stored(self, stream: str, ids: list[str]) -> set[str]:
         if not ids:
             return set()
-        self._cur.register("__interlace_ids", pa.table({"id": pa.array(ids, pa.string())}))
-        try:
-            rows = self._cur.execute(
-                f"SELECT _event_id FROM {self.relation(stream)} "
-                "WHERE _event_id IN (SELECT id FROM __interlace_ids)").fetchall()
-        finally:
-            self._cur.unregister("__interlace_ids")
+        rows = self._cur.execute(
+            f"SELECT _event_id FROM {self.relation(stream)} "
+            "WHERE _event_id IN (SELECT unnest(CAST(? AS VARCHAR[])))", [ids]).fetchall()
         return {r[0] for r in rows}
 
     def _write_rows(self, stream: str, rows: _Pending, first_offset: int) -> None:
