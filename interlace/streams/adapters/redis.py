@@ -45,7 +45,7 @@ class RedisAdapter(PollingAdapter):
 
         self.name = f"redis:{stream}"
         self.streams, self.stream, self.conf = streams, stream, conf
-        self.client = redis.Redis.from_url(conf.url, decode_responses=True,
+        self.client: Any = redis.Redis.from_url(conf.url, decode_responses=True,
                                            socket_timeout=conf.block_ms / 1000 + 5)
         self._backlog = True  # our own pending entries are read first (after a restart)
         self._group_ready = False
