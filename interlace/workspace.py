@@ -665,6 +665,12 @@ class Workspace:
         if self._streams is None:
             from interlace.streams.manager import Streams
 
+            if self.engine.read_only:
+                raise ReadOnlyError(
+                    "streams need a writable warehouse: this environment's connection has "
+                    "access: read", origin="connections.<default>.access",
+                    hint="publish and consume in an environment whose warehouse is writable")
+
             self._streams = Streams(self)
         return self._streams
 
