@@ -142,7 +142,12 @@ def _start_streams(svc: Service) -> None:
     """Stream triggers and adapters, when the project declares streams (they share the lock)."""
     conf = svc.workspace.loaded.config
     if not svc.workspace.engine.read_only and (conf.streams or svc.workspace.project.streams):
-        svc.workspace.streams.start(call=svc.call)
+        from interlace.errors import InterlaceError
+
+        try:
+            svc.workspace.streams.start(call=svc.call)
+        except InterlaceError as exc:  # the API still serves, and answers with the same error
+            log.error("streams are not started: %s", exc)
 
 
 def _start_scheduler(svc: Service) -> Any:
