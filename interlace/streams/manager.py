@@ -22,7 +22,7 @@ from interlace.streams.writer import PublishResult, StreamWriter
 if TYPE_CHECKING:
     from interlace.workspace import Workspace
 
-__all__ = ["StreamInfo", "Streams", "UnknownStreamError", "stream_specs"]
+__all__ = ["InvalidConsumerError", "StreamInfo", "Streams", "UnknownStreamError", "stream_specs"]
 
 log = logging.getLogger("interlace.streams")
 T = TypeVar("T")
@@ -30,6 +30,10 @@ T = TypeVar("T")
 
 class UnknownStreamError(InterlaceError):
     code = "STREAM_NOT_FOUND"
+
+
+class InvalidConsumerError(InterlaceError):
+    code = "VALIDATION_ERROR"
 
 
 def stream_specs(ws: Workspace) -> dict[str, StreamSpec]:
@@ -258,6 +262,6 @@ class Streams:
 
 def _check_consumer(consumer: str) -> None:
     if not consumer or len(consumer) > 200 or not consumer.isprintable():
-        raise InterlaceError(f"consumer name {consumer[:40]!r} is not valid", origin="consumer",
+        raise InvalidConsumerError(f"consumer name {consumer[:40]!r} is not valid", origin="consumer",
                              hint="use 1 to 200 printable characters (e.g. 'billing')")
 

@@ -8,6 +8,7 @@ event is invalid with the field and the reason.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +25,8 @@ META_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _META = frozenset(name for name, _ in META_COLUMNS)
 MAX_EVENT_ID = 200
+MAX_COLUMNS = 1000
+_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
 
 
 def quote(name: str) -> str:
@@ -140,6 +143,10 @@ def check_event(spec: StreamSpec, schema: TableSchema, index: int,
                 return Invalid(index, key, f"not a declared field of stream '{spec.name}' "
                                            f"(declared: {', '.join(declared)})")
             kind = _kind(value)
+            if kind is not None:
+                problem = _new_column(key, schema.columns, add)
+                if problem is not None:
+                    return Invalid(index, key, problem)
             if kind is not None and spec.config.schema_mode == "strict" and schema.columns:
                 return Invalid(index, key, "a new field, and the stream's schema_mode is strict")
             if kind is not None:
@@ -157,6 +164,19 @@ def check_event(spec: StreamSpec, schema: TableSchema, index: int,
         if event.get(name) is None:
             return Invalid(index, name, "required, and missing or null")
     return EventPlan(row, event_id, add, widen)
+
+
+def _new_column(key: str, columns: Mapping[str, str], add: Mapping[str, str]) -> str | None:
+    """Why ``key`` cannot become a column (None: it can)."""
+    if not _FIELD.match(key):
+        return ("a new field needs a name of letters, digits and underscores starting with a "
+                "letter (at most 128): it becomes a column")
+    same = next((c for c in (*columns, *add) if c.lower() == key.lower()), None)
+    if same is not None:
+        return f"differs from the existing column '{same}' only by case (column names ignore case)"
+    if len(columns) + len(add) >= MAX_COLUMNS:
+        return f"the stream already has {MAX_COLUMNS} columns"
+    return None
 
 
 def _stored_as_json(columns: Mapping[str, str], add: Mapping[str, str], key: str, value: Any) -> bool:

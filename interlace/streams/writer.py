@@ -239,11 +239,19 @@ class StreamWriter:
                 log.debug("rollback after a failed stream commit failed", exc_info=True)
             for name in touched:  # forget schema changes and offsets of the rolled back batch
                 self._load(name, create=False)
-            for request in batch:
-                if not request.future.done():
-                    request.future.set_exception(exc)
             if not isinstance(exc, Exception):
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
                 raise
+            pending_requests = [r for r in batch if not r.future.done()]
+            if len(pending_requests) > 1:  # one bad request must not fail the others: one by one
+                for request in pending_requests:
+                    self._commit([request])
+                return
+            for request in pending_requests:
+                log.warning("stream %s: a publish failed: %s", request.stream, exc)
+                request.future.set_exception(exc)
             return
         self.batches += 1
         for request, result in results:

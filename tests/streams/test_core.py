@@ -244,3 +244,35 @@ def test_the_scheduler_applies_retention(open_streams: Open) -> None:
     assert scheduler.retained == {} and ws.sql("SELECT count(*) FROM a").fetchall() == [(2,)]
     scheduler.tick(datetime.now(UTC) + timedelta(minutes=200))
     assert scheduler.retained == {"a": 2} and ws.sql("SELECT count(*) FROM a").fetchall() == [(0,)]
+
+
+def test_new_field_names_must_be_usable_as_columns(open_streams: Open) -> None:
+    ws = open_streams()
+    ws.publish("clicks", {"url": "/a"})
+    cases = [({"": 1}, "field '': a new field needs a name of letters, digits and underscores"),
+             ({"a b": 1}, "field 'a b': a new field needs a name"),
+             ({"URL": "/b"}, "field 'URL': differs from the existing column 'url' only by case"),
+             ({"x": 1, "X": 2}, "field 'X': differs from the existing column 'x' only by case")]
+    for event, message in cases:
+        with pytest.raises(EventsRejected) as info:
+            ws.publish("clicks", event)
+        assert message in str(info.value), str(info.value)
+
+
+def test_a_failing_request_does_not_fail_the_others_of_its_commit(open_streams: Open) -> None:
+    ws = open_streams()
+
+    def explode(cursor: object) -> None:
+        raise RuntimeError("boom")
+
+    futures = [ws.streams.submit("clicks", {"n": i}, within=explode if i == 3 else None)
+               for i in range(8)]
+    outcomes = []
+    for f in futures:
+        try:
+            outcomes.append(f.result(60).accepted)
+        except RuntimeError as exc:
+            outcomes.append(str(exc))
+    assert outcomes == [1, 1, 1, "boom", 1, 1, 1, 1]
+    assert sorted(r[0] for r in ws.sql("SELECT n FROM clicks").fetchall()) == [0, 1, 2, 4, 5, 6, 7]
+    assert ws.sql("SELECT count(DISTINCT _offset), max(_offset) FROM clicks").fetchall() == [(7, 7)]
