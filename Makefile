@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-fast lint check bench clean browser postgres extension
+.PHONY: demo test test-fast lint check bench clean browser postgres extension redis
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,10 +28,10 @@ demo: $(STAMP)
 # of this virtualenv (--nbval-lax: outputs are live widgets and timings, so cells are run, not diffed).
 NOTEBOOK_TESTS := notebooks --nbval-lax --nbval-current-env
 
-test: $(STAMP) check browser postgres
+test: $(STAMP) check browser postgres redis
 	$(PY) -m pytest -q tests $(NOTEBOOK_TESTS)
 
-test-fast: $(STAMP) postgres
+test-fast: $(STAMP) postgres redis
 	$(PY) -m pytest -q -m "not slow"
 
 # Browser tests drive Debian's Chromium with Playwright (which cannot download browsers here).
@@ -56,6 +56,19 @@ postgres:
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 		else \
 			echo "WARNING: $(PG_BINDIR)/initdb missing and not root: the PostgreSQL tests will fail"; \
+		fi; \
+	fi
+
+# Stream adapter tests start a real Redis (Debian's redis-server on a temp dir and a free port).
+REDIS_SERVER ?= /usr/bin/redis-server
+redis:
+	@if [ ! -x $(REDIS_SERVER) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's redis-server for the stream adapter tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+		else \
+			echo "WARNING: $(REDIS_SERVER) missing and not root: the Redis stream tests will fail"; \
 		fi; \
 	fi
 

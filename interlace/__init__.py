@@ -48,6 +48,7 @@ __all__ = [
     "load_ipython_extension",
     "model",
     "open",
+    "stream",
     "table",
     "udf",
     "unload_ipython_extension",
@@ -82,6 +83,10 @@ def __getattr__(name: str) -> Any:
         from interlace import workspace
 
         return getattr(workspace, name)
+    if name == "stream":
+        from interlace.streams.spec import stream
+
+        return stream
     if name == "RunOptions":
         from interlace.options import RunOptions
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from interlace.errors import ConfigError
+from interlace.streams.config import StreamConfig
 
 __all__ = [
     "AttachConfig", "AuthConfig", "Config", "ConnectionConfig", "CorsConfig", "LoadedConfig", "LoggingConfig",
@@ -274,6 +275,7 @@ class Config(_Strict):
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     logging: LoggingConfig | None = None
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    streams: dict[str, StreamConfig] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

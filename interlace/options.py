@@ -32,6 +32,7 @@ __all__ = [
     "SchemaListOptions",
     "ServeOptions",
     "ShowOptions",
+    "StreamOptions",
     "argparse_arguments",
     "check_window",
     "flags_of",
@@ -252,6 +253,21 @@ class LineageOptions:
 class ForgetOptions:
     model: str = _opt("model", help="the model a cell declared, to remove from the session", kind="argument",
                       default=dataclasses.MISSING, metavar="MODEL")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    action: str = _opt("action", help="list | show | tail | publish | replay", kind="argument",
+                       default="list", metavar="ACTION")
+    name: str | None = _opt("name", help="the stream", kind="argument", metavar="NAME")
+    events: str | None = _opt("events", help="publish: a JSON object or array (quote it)",
+                              kind="argument", metavar="JSON")
+    lines: int = _opt("--lines", "-n", help="tail: how many of the last events", kind="value",
+                      type=int, default=10, metavar="N")
+    consumer: str | None = _opt("--consumer", help="replay: the consumer to deliver to again",
+                                kind="value", metavar="NAME")
+    from_offset: int = _opt("--from", help="replay: the first offset delivered again",
+                            kind="value", type=int, default=1, metavar="OFFSET")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["Fire", "NotebookRunner", "Scheduler"]
 
 log = logging.getLogger("interlace.scheduler")
+RETENTION_EVERY = timedelta(minutes=1)  # how often a ticking scheduler applies stream retention
 T = TypeVar("T")
 NotebookRunner = Callable[["Workspace", ScheduleDef, str], "NotebookRunRecord"]
 
@@ -105,6 +106,8 @@ class Scheduler:
         self.last_tick_at: datetime | None = None
         self.last_error: str | None = None
         self.ticks = 0
+        self._retained_at: datetime | None = None
+        self.retained: dict[str, int] = {}  # events the last retention pass deleted, per stream
 
     # -- definitions -------------------------------------------------------------------------------
     def load(self, now: datetime | None = None) -> dict[str, ScheduleDef]:
@@ -161,7 +164,19 @@ class Scheduler:
                 if fire is not None:
                     fired.append(fire)
             self.last_tick_at, self.ticks = now, self.ticks + 1
+            self._retention(now)
             return fired
+
+    def _retention(self, now: datetime) -> None:
+        """Stream retention, at most once a minute: old, acknowledged events are deleted."""
+        if self._retained_at is not None and now - self._retained_at < RETENTION_EVERY:
+            return
+        self._retained_at = now
+        try:
+            self.retained = self._call(lambda ws: ws.enforce_stream_retention(now))
+        except Exception as exc:  # noqa: BLE001 - retention never stops the schedules
+            log.exception("stream retention failed")
+            self.last_error = f"stream retention: {exc}"
 
     def _tick_one(self, definition: ScheduleDef, now: datetime) -> Fire | None:
         name = definition.name

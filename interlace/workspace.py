@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from interlace.engine.export import ExportResult
     from interlace.engine.lake import Maintenance, Snapshot
     from interlace.promote import PromoteResult
+    from interlace.streams.manager import Streams
+    from interlace.streams.writer import PublishResult
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
 
@@ -121,6 +123,7 @@ class Workspace:
 
         self.keys = KeyStore(self.state)
         self._project: Project | None = None
+        self._streams: Streams | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
         self._functions: dict[str, FunctionSpec] | None = None  # functions/, registered on first use
         # a long-lived owner (server, notebook) sees the user's edits: see `project`
@@ -193,6 +196,10 @@ class Workspace:
         return self._graph(self.engine.relations())
 
     def _graph(self, relations: dict[tuple[str, str, str], str]) -> Graph:
+        if self._streams is None and not self.engine.read_only and (
+                self.loaded.config.streams or self.project.streams):
+            _ = self.streams  # creates the stream tables, which models read as sources
+            relations = self.engine.relations()
         return build_graph(
             self.models, default_schema=self.loaded.config.run.default_schema,
             relation_exists=lambda ref: self.engine.reference_exists(ref, relations),
@@ -706,7 +713,36 @@ class Workspace:
         return promote(self, options)
 
     # -- lifetime --------------------------------------------------------------------------------
+    # -- streams -------------------------------------------------------------------------------
+    @property
+    def streams(self) -> Streams:
+        """The project's streams (``streams:`` and ``stream(...)``): publish, tail, consume, ack."""
+        if self._streams is None:
+            from interlace.streams.manager import Streams
+
+            if self.engine.read_only:
+                raise ReadOnlyError(
+                    "streams need a writable warehouse: this environment's connection has "
+                    "access: read", origin="connections.<default>.access",
+                    hint="publish and consume in an environment whose warehouse is writable")
+
+            self._streams = Streams(self)
+        return self._streams
+
+    def enforce_stream_retention(self, now: Any = None) -> dict[str, int]:
+        """Delete stream events past their ``retention`` (the scheduler calls it); {} without
+        streams."""
+        if self.engine.read_only or not (self.loaded.config.streams or self.project.streams):
+            return {}
+        return self.streams.enforce_retention(now)
+
+    def publish(self, stream: str, events: Any, *, source: str = "python") -> PublishResult:
+        """Publish one event (a dict) or many to ``stream``; returns once they are durable."""
+        return self.streams.publish(stream, events, source=source)
+
     def close(self) -> None:
+        if self._streams is not None:
+            self._streams.close()
         self.runs.shutdown()
         self.observers.close()
         self.state.close()

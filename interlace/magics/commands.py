@@ -29,12 +29,13 @@ from interlace.options import (
     RunOptions,
     ServeOptions,
     ShowOptions,
+    StreamOptions,
 )
 
 __all__ = ["COMMANDS", "InterlaceMagics"]
 
 COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate", "info", "env",
-            "forget", "serve", "help")
+            "forget", "serve", "stream", "help")
 
 
 @magics_class
@@ -48,7 +49,7 @@ class InterlaceMagics(Magics):
     @line_magic("interlace")  # type: ignore[arg-type]
     def interlace(self, line: str) -> Any:
         """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, migrate, info,
-        env, forget, serve, help (each takes --help)."""
+        env, forget, serve, stream, help (each takes --help)."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help"):
             return self.help_(parse(self.help_, ""))
@@ -184,6 +185,13 @@ class InterlaceMagics(Magics):
     def serve(self, options: ServeOptions) -> None:
         """Serve the API and dashboard in this kernel; the project's terminal commands come here."""
         print(self.session.serve(options))
+
+    @command(StreamOptions, "interlace stream")
+    def stream(self, options: StreamOptions) -> Any:
+        """Event streams: list, show NAME, tail NAME, publish NAME JSON, replay NAME --consumer C."""
+        from interlace.magics.streams import stream_command
+
+        return stream_command(self.session.workspace, options)
 
     @command(HelpOptions, "interlace help")
     def help_(self, options: HelpOptions) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from interlace.config import LoadedConfig
@@ -22,6 +22,7 @@ from interlace.origin import Origin
 from interlace.project.discovery import discover_models
 from interlace.project.spec import ModelSpec, make_spec
 from interlace.quality.checks import Check, CheckDefinitionError, parse_checks
+from interlace.streams.spec import StreamSpec, collecting_streams
 
 __all__ = ["Project"]
 
@@ -39,6 +40,7 @@ class Project:
     # the project as a model named after the file, so plan, DAG and API show it as an error
     broken: dict[str, ProjectError] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # functions/*.py and *.sql
+    streams: dict[str, StreamSpec] = field(default_factory=dict)  # stream(...) in model files
 
     @classmethod
     def discover(cls, root: Path, config: LoadedConfig, *, tolerant: bool = False,
@@ -50,8 +52,12 @@ class Project:
             functions = {f.name: f for f in discover_functions(root)}
         project = cls(root=root, config=config, functions=functions)
         failed: dict[str, ProjectError] | None = {} if tolerant else None
-        for spec in discover_models(root, config.config.models_paths, failed):
+        with collecting_streams() as streams:
+            specs = discover_models(root, config.config.models_paths, failed)
+        for spec in specs:
             project.add(spec)
+        prefix = f"{root}/"
+        project.streams = {s.name: replace(s, origin=s.origin.removeprefix(prefix)) for s in streams}
         for rel, error in (failed or {}).items():
             project._add_broken_file(rel, error)
         project.configured_checks()  # validate config.yaml's quality: section against the models

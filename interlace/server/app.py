@@ -73,6 +73,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
         if scheduler:
             svc.scheduler = _start_scheduler(svc)
         docs_site.start()
+        _start_streams(svc)
         yield
         docs_site.stop()
         if svc.scheduler is not None:
@@ -117,7 +118,7 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
     app.add_middleware(GuardMiddleware, routes_of=lambda: route_table(app), auth=conf.auth,
                        keys=app.state.keyring, sessions=app.state.sessions, limiter=limiter,
                        bindings=app.state.dashboard_sessions, failures=app.state.auth_failures,
-                       streams=(f"{API_PREFIX}/events",))
+                       streams=(f"{API_PREFIX}/events", f"{API_PREFIX}/streams/*/subscribe"))
     app.add_middleware(RequestMetrics, registry=metrics.registry, routes_of=lambda: route_table(app))
     if conf.cors.origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(conf.cors.origins), allow_credentials=False,
@@ -135,6 +136,18 @@ def create_app(workspace: Workspace, *, service_config: ServiceConfig | None = N
         log.warning("service.auth.enabled is false: the API and dashboard accept requests WITHOUT a key "
                     "and grant them every scope. Enable it before exposing this server.")
     return app
+
+
+def _start_streams(svc: Service) -> None:
+    """Stream triggers and adapters, when the project declares streams (they share the lock)."""
+    conf = svc.workspace.loaded.config
+    if not svc.workspace.engine.read_only and (conf.streams or svc.workspace.project.streams):
+        from interlace.errors import InterlaceError
+
+        try:
+            svc.workspace.streams.start(call=svc.call)
+        except InterlaceError as exc:  # the API still serves, and answers with the same error
+            log.error("streams are not started: %s", exc)
 
 
 def _start_scheduler(svc: Service) -> Any:

@@ -182,4 +182,45 @@ VERSIONS: tuple[str, ...] = (
         PRIMARY KEY (name, checksum)
     );
     """,
+    # 8: streams — consumer offsets, in-flight deliveries (visibility timeout, delivery count), the
+    # dead letters (invalid events, poison events) and the files a watched directory ingested
+    """
+    CREATE TABLE interlace.stream_consumers (
+        stream VARCHAR NOT NULL,
+        consumer VARCHAR NOT NULL,
+        acked_offset BIGINT NOT NULL,       -- every event at or below it is acknowledged
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ,
+        PRIMARY KEY (stream, consumer)
+    );
+    CREATE TABLE interlace.stream_deliveries (
+        stream VARCHAR NOT NULL,
+        consumer VARCHAR NOT NULL,
+        "offset" BIGINT NOT NULL,
+        deliveries INTEGER NOT NULL,
+        delivered_at TIMESTAMPTZ NOT NULL,
+        dead BOOLEAN NOT NULL DEFAULT false, -- dead-lettered after max_deliveries: never again
+        PRIMARY KEY (stream, consumer, "offset")
+    );
+    CREATE TABLE interlace.stream_dead_letters (
+        stream VARCHAR NOT NULL,
+        consumer VARCHAR,                   -- NULL: refused at ingest (invalid event)
+        "offset" BIGINT,
+        event_id VARCHAR,
+        source VARCHAR,
+        payload JSON,
+        reason VARCHAR NOT NULL,
+        dead_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE interlace.stream_files (
+        stream VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,              -- relative to the watched directory
+        size BIGINT NOT NULL,
+        mtime_ns BIGINT NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        events BIGINT NOT NULL,
+        ingested_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (stream, path, sha256)
+    );
+    """,
 )

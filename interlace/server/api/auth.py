@@ -21,6 +21,7 @@ dashboard websocket must come with the credential that created its session.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import logging
@@ -157,7 +158,7 @@ class GuardMiddleware:
         self.app = app
         self._bindings = bindings
         self._failures = failures or RateLimiter(1.0, 30)
-        self._streams = streams  # long-lived HTTP paths (SSE): watched like websockets
+        self._streams = streams  # long-lived HTTP paths (SSE, fnmatch patterns): watched like websockets
         self._routes_of = routes_of
         self._auth = auth
         self._keys = keys
@@ -227,7 +228,7 @@ class GuardMiddleware:
         scope["interlace.principal"] = principal
         assert credential is not None
         CURRENT_CREDENTIAL.set(credential)
-        if scope["type"] == "websocket" or path in self._streams:
+        if scope["type"] == "websocket" or any(fnmatch.fnmatchcase(path, p) for p in self._streams):
             await self._serve_watched(scope, receive, send, credential, principal)
             return
         await self.app(scope, receive, send)

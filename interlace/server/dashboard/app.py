@@ -27,6 +27,7 @@ from interlace.server.dashboard import pages, views
 from interlace.server.dashboard.dag import DagView, dag_value, fold_event
 from interlace.server.dashboard.health import config_error_card, health_panel
 from interlace.server.dashboard.links import RunView, asked_for, show_in_url
+from interlace.server.dashboard.streams import read_streams, streams_panel
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -55,6 +56,7 @@ class Dashboard:
         self.overview = self._html(sizing_mode="stretch_width")
         self.runs_html = self._html(sizing_mode="stretch_width")
         self.quality_html = self._html(sizing_mode="stretch_width")
+        self.streams_html = self._html(sizing_mode="stretch_width")
         self.models_html = self._html(sizing_mode="stretch_width")
         self.model_html = self._html(sizing_mode="stretch_width")
         self.preview_html = self._html(sizing_mode="stretch_width")
@@ -80,7 +82,7 @@ class Dashboard:
         self.tabs = pn.Tabs(("Overview", self.overview), ("Models", self._models_tab()), ("DAG", self._dag_tab()),
                             ("Runs", pn.Column(self.progress, self.run_view.panel(), self.runs_html,
                                                sizing_mode="stretch_width")),
-                            ("Quality", self.quality_html),
+                            ("Quality", self.quality_html), ("Streams", self.streams_html),
                             dynamic=False, sizing_mode="stretch_width")
         if not can_run:
             self.message.object = (f'<p class="il-muted">Key \'{views.esc(principal.name)}\' has scope '
@@ -133,7 +135,8 @@ class Dashboard:
                     "catalog": [r.to_dict() for r in ws.catalog().values()], "dag": dag_value(ws.models, graph),
                     "quality": [r.to_dict() for r in ws.quality_results()],
                     "stale": {s.model for s in plan.builds}, "health": ws.health().to_dict(),
-                    "config_error": str(ws.config_error) if ws.config_error is not None else None}
+                    "config_error": str(ws.config_error) if ws.config_error is not None else None,
+                    "streams": read_streams(ws)}
 
         try:
             data = self.svc.call(read)
@@ -158,6 +161,7 @@ class Dashboard:
         self.quality_html.object = ('<div class="il-card" id="il-quality"><h2>Latest quality results</h2>'
                                     + views.quality_table(data["quality"], with_model=True)
                                     + pages.failing_rows(data["quality"], self.base) + "</div>")
+        self.streams_html.object = streams_panel(data["streams"])
         if self.picker.value:  # the open model page shows the run that just ended
             self.show_model(self.picker.value)
         if data["dag"]["nodes"] != self.dag.nodes or data["dag"]["edges"] != self.dag.edges:
@@ -240,11 +244,12 @@ class Dashboard:
 
     def _drain(self) -> None:
         """Apply queued events (on this session's loop) to the DAG and the progress line."""
-        finished = False
+        finished = published = False
         while self._pending:
             event = self._pending.popleft().to_dict()
             fold_event(self.dag, event)
             kind = event["type"]
+            published |= kind == "stream.published"
             if kind == "run.started":
                 self._live = {"run_id": event["run_id"], "total": event.get("total", 0), "done": 0}
                 self.cancel_button.disabled = not self.principal.allows("run")
@@ -257,6 +262,8 @@ class Dashboard:
         if finished:
             self.cancel_button.disabled = True
             self.refresh()
+        elif published:  # new events: the Streams view only (at most once a poll)
+            self.streams_html.object = streams_panel(self.svc.call(read_streams))
 
     def _show_progress(self) -> None:
         live = self._live

@@ -46,6 +46,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         quality,
         runs,
         schedules,
+        streams,
     )
 
     # (router, mounted under /api/v1?) — /health is at the root so that probes need no prefix
@@ -63,6 +64,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         (events.router, True),
         (keys.router, True),
         (schedules.router, True),
+        (streams.router, True),
         (metrics.root_router, False),
     )
 
