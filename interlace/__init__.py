@@ -27,8 +27,8 @@ from interlace.errors import (
 
 if TYPE_CHECKING:
     from interlace.functions.discovery import udf
-    from interlace.project.decorators import model
     from interlace.options import RunOptions
+    from interlace.project.decorators import model
     from interlace.workspace import Workspace, open
 
 __version__ = "0.1.0"

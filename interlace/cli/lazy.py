@@ -52,7 +52,8 @@ class LazyGroup(click.Group):
                     continue
                 rows.append((name, command.get_short_help_str(limit)))
             else:
-                rows.append((name, click.utils.make_default_short_help(self.lazy[name][1], limit)))
+                stub = click.Command(name, help=self.lazy[name][1])  # click's own shortening
+                rows.append((name, stub.get_short_help_str(limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
