@@ -3,12 +3,15 @@
 ``interlace --help`` lists every command from the registry's one-line help texts and imports none
 of them (so not duckdb, pyarrow or sqlglot either); ``interlace run`` imports ``interlace.cli.run``
 and what it needs. A command module that registers itself with ``@cli.command()`` still works: the
-group looks in the registry for where it lives, imports it and returns the command.
+group looks in the registry for where it lives, imports it and returns the command. A name the
+registry does not know makes the group import every module of ``package`` once (so a command whose
+registry line was forgotten still runs, slowly; a test catches the missing line).
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,17 +22,24 @@ class LazyGroup(click.Group):
     """``lazy`` maps a command's name to ``("package.module:attribute", "one-line help")``."""
 
     def __init__(self, *args: Any, lazy: Mapping[str, tuple[str, str]] | None = None,
-                 **kwargs: Any) -> None:
+                 package: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, tuple[str, str]] = dict(lazy or {})
+        self.package = package  # imported whole when a name is not in the registry
+        self._imported_all = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands or cmd_name not in self.lazy:
-            return super().get_command(ctx, cmd_name)
-        return self.load(cmd_name)
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            return self.load(cmd_name)
+        if cmd_name not in self.commands and self.package and not self._imported_all:
+            self._imported_all = True
+            package = importlib.import_module(self.package)
+            for module in pkgutil.iter_modules(package.__path__, f"{self.package}."):
+                importlib.import_module(module.name)
+        return super().get_command(ctx, cmd_name)
 
     def load(self, name: str) -> click.Command:
         """Import the command ``name`` from where the registry says it lives."""

@@ -70,6 +70,27 @@ def test_registry_points_at_the_command_and_its_help_is_true(name: str) -> None:
         f"COMMANDS[{name!r}] in interlace/cli/main.py: copy the command's first docstring line")
 
 
+def test_every_command_of_the_cli_package_is_in_the_registry() -> None:
+    import pkgutil
+
+    import interlace.cli
+    from interlace.cli.main import cli
+
+    for module in pkgutil.iter_modules(interlace.cli.__path__, "interlace.cli."):
+        importlib.import_module(module.name)
+    missing = sorted(set(cli.commands) - set(COMMANDS))
+    assert missing == [], f"add {missing} to COMMANDS in interlace/cli/main.py"
+
+
+def test_a_command_missing_from_the_registry_still_runs() -> None:
+    """The whole package is imported when a name is unknown, so a forgotten line is not fatal."""
+    probe = ("from interlace.cli.main import cli, main\n"
+             "del cli.lazy['init']\n"
+             "main(['init', '--help'])\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert "Create the project directory NAME" in done.stdout, done.stderr
+
+
 def test_commands_outside_the_registry_are_listed_too() -> None:
     """A command added to the group directly (``@cli.command()``) is listed and runs."""
     group = LazyGroup(name="g", lazy={"lazy": ("interlace.cli.init:init", "Create it.")})
