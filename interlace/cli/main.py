@@ -73,8 +73,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("interlace.cli.schedule:schedule",
         "The project's schedules: models' schedule= and config.yaml's schedules:."),
     "scheduler": ("interlace.cli.schedule:scheduler_command",
-        'Run the scheduler alone (no HTTP) until Ctrl-C / SIGTERM; `interlace serve` runs it '
-        'too.'),
+        'Run the scheduler alone (no HTTP API) until Ctrl-C / SIGTERM; `interlace serve` runs '
+        'it too.'),
     "schema": ("interlace.cli.info:schema",
         'Columns of the models and how they changed over time.'),
     "serve": ("interlace.cli.serve:serve",
