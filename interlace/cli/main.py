@@ -78,7 +78,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("interlace.cli.info:schema",
         'Columns of the models and how they changed over time.'),
     "serve": ("interlace.cli.serve:serve",
-        'Serve the project: API under /api/v1, docs at /api/docs, dashboard at /dashboard.'),
+        'Serve the project: API under /api/v1, docs at /api/docs, dashboard at /dashboard, '
+        'site at /docs.'),
     "state": ("interlace.cli.state:state",
         'Watermarks and other state kept between runs.'),
     "worker": ("interlace.cli.worker:worker",
