@@ -24,11 +24,11 @@ from interlace.errors import (
     StateError,
     UnknownModelError,
 )
-from interlace.functions.discovery import udf
-from interlace.project.decorators import model
 
 if TYPE_CHECKING:
+    from interlace.functions.discovery import udf
     from interlace.options import RunOptions
+    from interlace.project.decorators import model
     from interlace.workspace import Workspace, open
 
 __version__ = "0.1.0"
@@ -79,6 +79,15 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
+    # Loaded on first use, so `import interlace` (and every CLI command) stays cheap.
+    if name == "model":
+        from interlace.project.decorators import model
+
+        return model
+    if name == "udf":
+        from interlace.functions.discovery import udf
+
+        return udf
     if name in ("open", "Workspace"):
         from interlace import workspace
 

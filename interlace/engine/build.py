@@ -9,10 +9,12 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from interlace.engine.compile import compile_sql, memory_name
 from interlace.engine.engine import Engine
@@ -294,6 +296,8 @@ def _view(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
 
 def _in_memory(ctx: BuildContext, sql: str | None, output: Output) -> WriteStats:
     """Ephemeral Python models and ``materialize='none'``: keep the result for readers in this run."""
+    import pyarrow as pa
+
     if ctx.spec.kind == "sql" and materialization_of(ctx.spec).always_runs:  # SQL run for its side effects
         last = None
         for statement in _statements(sql or ""):

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from interlace.config import AttachConfig
+from interlace.engine.pandas_free import keep_pandas_unloaded
 from interlace.engine.relation import Relation, quote, string_literal
 from interlace.errors import ConfigError, StateError, WarehouseLockedError
 
@@ -45,6 +46,7 @@ class Engine:
         self._local = threading.local()
         self.connection = _connect(path, read_only=read_only)
         try:
+            keep_pandas_unloaded(self.connection)
             if project_dir is not None:
                 # relative file paths in SQL (read_csv('seeds/x.csv')) resolve from the project
                 self.connection.execute("SET GLOBAL file_search_path = ?", [str(project_dir)])

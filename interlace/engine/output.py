@@ -10,10 +10,12 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import GeneratorType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["CONVERTERS", "Output", "UnsupportedResult", "to_output"]
 
@@ -69,6 +71,8 @@ def _from_ibis(expr: Any, backend: Any) -> Output:
 
 
 def _from_pandas(df: Any, _: Any) -> Output:
+    import pyarrow as pa
+
     return Output(data=pa.Table.from_pandas(df, preserve_index=False))
 
 
@@ -77,6 +81,8 @@ def _from_polars(df: Any, _: Any) -> Output:
 
 
 def _from_arrow(obj: Any, _: Any) -> Output:
+    import pyarrow as pa
+
     if isinstance(obj, pa.RecordBatch):
         return Output(data=pa.Table.from_batches([obj]))
     return Output(data=obj)
@@ -87,14 +93,20 @@ def _from_relation(rel: duckdb.DuckDBPyRelation, _: Any) -> Output:
 
 
 def _from_stream(obj: Any, _: Any) -> Output:
+    import pyarrow as pa
+
     return Output(data=pa.RecordBatchReader.from_stream(obj))
 
 
 def _from_columns(data: Mapping[str, Any], _: Any) -> Output:
+    import pyarrow as pa
+
     return Output(data=pa.Table.from_pydict(dict(data)))
 
 
 def _from_rows(rows: list[Any] | tuple[Any, ...], _: Any) -> Output:
+    import pyarrow as pa
+
     if not rows:
         raise UnsupportedResult("returned an empty list, so its columns are unknown; return an empty "
                                 "DataFrame or Arrow table (which carry a schema) instead")
@@ -105,6 +117,8 @@ def _from_rows(rows: list[Any] | tuple[Any, ...], _: Any) -> Output:
 
 
 def _from_iterator(items: Iterator[Any], backend: Any) -> Output:
+    import pyarrow as pa
+
     first = next(items, None)
     if first is None:
         raise UnsupportedResult("returned a generator that yielded nothing, so its columns are unknown")
@@ -129,7 +143,15 @@ def _from_iterator(items: Iterator[Any], backend: Any) -> Output:
 
 
 def _as_table(data: Any) -> pa.Table:
+    import pyarrow as pa
+
     return data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+
+
+def _is_arrow(obj: Any) -> bool:
+    import pyarrow as pa  # loaded already: the object is one of its types
+
+    return isinstance(obj, pa.Table | pa.RecordBatch | pa.RecordBatchReader)
 
 
 def _chunks(rows: Iterator[Any]) -> Iterator[list[Any]]:
@@ -140,7 +162,7 @@ def _chunks(rows: Iterator[Any]) -> Iterator[list[Any]]:
 CONVERTERS: tuple[tuple[Callable[[Any], bool], Callable[[Any, Any], Output]], ...] = (
     (lambda r: r is None, lambda r, b: Output()),
     (_is_ibis, _from_ibis),
-    (lambda r: isinstance(r, pa.Table | pa.RecordBatch | pa.RecordBatchReader), _from_arrow),
+    (lambda r: _module(r) == "pyarrow" and _is_arrow(r), _from_arrow),
     (lambda r: isinstance(r, duckdb.DuckDBPyRelation), _from_relation),
     (lambda r: _module(r) == "pandas" and hasattr(r, "columns"), _from_pandas),
     (lambda r: _module(r) == "polars" and hasattr(r, "to_arrow"), _from_polars),

@@ -16,10 +16,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from interlace.engine.build import (
     BuildContext,
@@ -180,9 +182,10 @@ class Run:
             for s in built
         ]
         versions = self._state.record_built(entries, run_id=self.run_id)
-        for name, edges in self._lineage.items():
-            self._state.store_lineage(name, steps[name].fingerprint, [
-                (e.column, _model_name(e.source, self._models), e.source_column, e.kind) for e in edges])
+        self._state.store_lineages([  # one transaction for the run, not one per model
+            (name, steps[name].fingerprint,
+             [(e.column, _model_name(e.source, self._models), e.source_column, e.kind) for e in edges])
+            for name, edges in self._lineage.items()])
         for entry in entries:
             if entry.columns is not None:
                 results[entry.name] = dataclasses.replace(

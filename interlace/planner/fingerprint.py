@@ -30,10 +30,37 @@ def normalized_definition(spec: ModelSpec) -> str:
     return spec.normalized or normalize_sql(spec.sql or "")
 
 
+# id(spec) -> (spec, own hash). Holding the spec keeps its id from being reused; specs are frozen,
+# so a hash once computed stays true. Planning hashes every model several times per run.
+_OWN: dict[int, tuple[ModelSpec, str]] = {}
+_OWN_LIMIT = 100_000
+
+
 def _own(spec: ModelSpec) -> str:
-    config = {k: v for k, v in dataclasses.asdict(spec.config).items() if k not in METADATA_ONLY}
-    payload = json.dumps([spec.kind, spec.name, normalized_definition(spec), config], sort_keys=True, default=str)
+    cached = _OWN.get(id(spec))
+    if cached is not None and cached[0] is spec:
+        return cached[1]
+    if len(_OWN) >= _OWN_LIMIT:
+        _OWN.clear()
+    digest = _own_uncached(spec)
+    _OWN[id(spec)] = (spec, digest)
+    return digest
+
+
+def _own_uncached(spec: ModelSpec) -> str:
+    # The JSON of dataclasses.asdict(config) without its deep copy: nested dataclasses are turned
+    # into dicts by `default` as they are met, everything else becomes str() as before.
+    config = {f.name: getattr(spec.config, f.name) for f in dataclasses.fields(spec.config)
+              if f.name not in METADATA_ONLY}
+    payload = json.dumps([spec.kind, spec.name, normalized_definition(spec), config], sort_keys=True,
+                         default=_jsonable)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _jsonable(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
 
 
 def definitions(models: Mapping[str, ModelSpec]) -> dict[str, str]:

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import duckdb
-import pyarrow as pa
 
 from interlace.errors import KeyExistsError, StateError
 from interlace.state.liveness import process_token
@@ -356,6 +355,8 @@ class StateStore(SchedulingState):
         """Store check results, given as (model, CheckResult) pairs, in one statement."""
         if not results:
             return
+        import pyarrow as pa
+
         rows = [(m, r.to_dict()) for m, r in results]
         table = pa.table({
             "model": [m for m, _ in rows],
@@ -399,6 +400,8 @@ class StateStore(SchedulingState):
     def store_lineage(self, model: str, fingerprint: str | None,
                       edges: Sequence[tuple[str | None, str, str, str]]) -> None:
         """Replace a model's lineage edges: (column or None, source, source column, kind)."""
+        import pyarrow as pa
+
         table = pa.table({
             "column_name": pa.array([e[0] for e in edges], pa.string()),
             "source": pa.array([e[1] for e in edges], pa.string()),
@@ -435,6 +438,8 @@ class StateStore(SchedulingState):
         """
         if not entries:
             return {}
+        import pyarrow as pa
+
         with self._lock:
             cur = self._cursor
             latest = self._latest_columns([e.name for e in entries if e.columns is not None])
@@ -530,6 +535,8 @@ class StateStore(SchedulingState):
         """:meth:`store_lineage` for many models at once, in one transaction (a project's first analysis)."""
         if not updates:
             return
+        import pyarrow as pa
+
         table = pa.table({
             "model": pa.array([m for m, _, edges in updates for _ in edges], pa.string()),
             "fingerprint": pa.array([f for _, f, edges in updates for _ in edges], pa.string()),
