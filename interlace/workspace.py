@@ -67,8 +67,10 @@ from interlace.state.store import (
 )
 
 if TYPE_CHECKING:
+    from interlace.dlq import DeadLetters
     from interlace.engine.export import ExportResult
     from interlace.engine.lake import Maintenance, Snapshot
+    from interlace.state.reliability import BreakerRecord
     from interlace.promote import PromoteResult
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
@@ -120,6 +122,9 @@ class Workspace:
         from interlace.keys import KeyStore
 
         self.keys = KeyStore(self.state)
+        from interlace.reliability import Reliability
+
+        self.reliability = Reliability(self.loaded, self.state)
         self._project: Project | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
         self._functions: dict[str, FunctionSpec] | None = None  # functions/, registered on first use
@@ -320,6 +325,9 @@ class Workspace:
             upstream=graph.upstream, relation_of=self.project.relation,
             default_schema=self.loaded.config.run.default_schema, env=self.env, existing=relations,
             checks=self.checks(), resolve=self.resolve, max_workers=self.max_workers, broken=graph.broken,
+            retry_of=self.reliability.retry_of, connection_of=self.reliability.connection_of,
+            breakers=self.reliability.breakers, clock=self.reliability.clock,
+            dead_letter=self.reliability.dead_letter,
         )
         return Run(plan, context, run_id=run_id, trigger=str(trigger))
 
@@ -622,6 +630,17 @@ class Workspace:
 
     def schedule_fires(self, name: str | None = None, *, limit: int = 100) -> list[FireRecord]:
         return self.state.fires(name, limit=limit)
+
+    @property
+    def dlq(self) -> DeadLetters:
+        """The dead-letter queue: failures that exhausted their retries (list, retry, resolve)."""
+        from interlace.dlq import DeadLetters
+
+        return DeadLetters(self)
+
+    def breakers(self) -> list[BreakerRecord]:
+        """The circuit breaker of every connection that has failed (closed, open or half_open)."""
+        return self.reliability.breakers.states()
 
     # -- user functions, migrations, export and promote (logic in their own modules) --------------
     @property

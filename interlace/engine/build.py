@@ -71,6 +71,7 @@ class BuildContext:
     lineage: tuple[Edge, ...] | None = None  # a Python model's lineage, from its ibis expression
     resolve: Callable[[str], Relation | None] = lambda name: None  # a name in a check -> relation
     nulled: Mapping[str, int] = field(default_factory=dict)  # lenient casts: column -> values made NULL
+    attempt: int = 1  # the try of this model in this run (retry_policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +352,7 @@ def _record_success(ctx: BuildContext, stats: WriteStats, clock: float,
         inputs=[list(i) for i in ctx.step.inputs] if ctx.step.inputs is not None else None,
         started_at=ctx.started_at,
         finished_at=finished, duration_ms=duration_ms, rows_affected=stats.rows, inserted=stats.inserted,
-        updated=stats.updated, deleted=stats.deleted,
+        updated=stats.updated, deleted=stats.deleted, attempt=ctx.attempt,
     ), cursor=ctx.cursor)
     return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage, dict(ctx.nulled))
 

@@ -74,6 +74,7 @@ class ScheduleRecord(Record):
     last_finished_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    paused: bool | None = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class FireRecord(Record):
     run_id: str | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    attempt: int | None = 1
+    retry_at: datetime | None = None  # status retrying: when the next attempt starts
 
 
 _JSON_NB = ("parameters", "failed_cell", "models")
