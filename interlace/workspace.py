@@ -70,8 +70,8 @@ if TYPE_CHECKING:
     from interlace.dlq import DeadLetters
     from interlace.engine.export import ExportResult
     from interlace.engine.lake import Maintenance, Snapshot
-    from interlace.state.reliability import BreakerRecord
     from interlace.promote import PromoteResult
+    from interlace.state.reliability import BreakerRecord
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
 
