@@ -142,9 +142,10 @@ class RunManager:
         finally:
             self._finish(handle)
 
-    def start(self, plan: Plan, *, trigger: Trigger | str = "python") -> RunHandle:
-        """Accept ``plan`` and run it on a background thread; the record says ``queued`` at once."""
-        handle = self._admit(plan, Trigger.of(trigger), background=True)
+    def start(self, plan: Plan, *, trigger: Trigger | str = "python", policy: Policy | None = None) -> RunHandle:
+        """Accept ``plan`` and run it on a background thread; the record says ``queued`` at once.
+        ``policy`` overrides the manager's for this run (a schedule with ``overlap: queue``)."""
+        handle = self._admit(plan, Trigger.of(trigger), background=True, policy=policy)
         with self._mutex:
             if not self._working:
                 self._working = True
@@ -152,13 +153,14 @@ class RunManager:
             self._mutex.notify_all()
         return handle
 
-    def _admit(self, plan: Plan, trigger: Trigger, *, background: bool) -> RunHandle:
+    def _admit(self, plan: Plan, trigger: Trigger, *, background: bool,
+               policy: Policy | None = None) -> RunHandle:
         with self._mutex:
             if self._closed:
                 raise RunInProgressError("the workspace is shutting down: no new runs are accepted",
                                          run_id="", hint="open the workspace again")
             busy = self._current or (self._waiting[0] if self._waiting else None)
-            if busy is not None and self.policy == "reject":
+            if busy is not None and (policy or self.policy) == "reject":
                 raise RunInProgressError(
                     f"run {busy.run_id} is still in progress; one run at a time",
                     run_id=busy.run_id,

@@ -388,11 +388,18 @@ def _statements(sql: str) -> list[str]:
 
 
 def wrap_error(exc: BaseException, spec: ModelSpec, sql: str | None = None) -> InterlaceError:
-    """Any failure while building ``spec`` as an :class:`InterlaceError` naming the model."""
+    """Any failure while building ``spec`` as an :class:`InterlaceError` naming the model (caused
+    by ``exc``, so a retry policy's ``retry_on`` sees the original class)."""
     if isinstance(exc, InterlaceError):
         if exc.model is None:
             exc.model, exc.origin = spec.name, exc.origin or str(spec.origin)
         return exc
+    wrapped = _wrap(exc, spec, sql)
+    wrapped.__cause__ = exc
+    return wrapped
+
+
+def _wrap(exc: BaseException, spec: ModelSpec, sql: str | None) -> InterlaceError:
     if isinstance(exc, duckdb.Error):
         return ExecutionError(
             f"DuckDB error: {exc}", model=spec.name, origin=str(spec.origin), sql=sql or spec.sql,
