@@ -80,7 +80,9 @@ class Active:
             model_error = result.results[name].error if result else None
             if model_error is not None:
                 names.update(error_names(model_error))
-        message = str(error) if error else (f"models failed: {', '.join(failed)}" if failed else None)
+        first = result.results[failed[0]].error if result and failed else None
+        detail = f" ({failed[0]}: {getattr(first, 'message', first)})" if first is not None else ""
+        message = str(error) if error else (f"models failed: {', '.join(failed)}{detail}" if failed else None)
         return Outcome(handle.status, handle.run_id, message, frozenset(names))
 
 
