@@ -642,6 +642,10 @@ class Workspace:
         """The circuit breaker of every connection that has failed (closed, open or half_open)."""
         return self.reliability.breakers.states()
 
+    def reset_breaker(self, connection: str) -> bool:
+        """Close ``connection``'s breaker by hand; False if it has none."""
+        return self.reliability.breakers.reset(connection)
+
     # -- user functions, migrations, export and promote (logic in their own modules) --------------
     @property
     def functions(self) -> dict[str, FunctionSpec]:

@@ -52,6 +52,7 @@ def require_project(root: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors print their message (no traceback) and exit with status 2."""
     from interlace.cli import (  # noqa: F401 - registers the commands
+        dlq,
         docs,
         export,
         info,

@@ -1,4 +1,5 @@
-"""``interlace schedule list|status|trigger`` and ``interlace scheduler`` (the loop, without HTTP)."""
+"""``interlace schedule list|status|trigger|pause|resume`` and ``interlace scheduler`` (the loop,
+without HTTP)."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def trigger(name: str, project_dir: str, env: str | None, as_json: bool) -> None
         scheduler = Scheduler(ws, notebook_runner=notebook_runner())
         scheduler.load()
         fire = scheduler.trigger(name)
-        scheduler.wait_idle()
+        scheduler.wait_idle(retries=True)
         final = next(f for f in ws.schedule_fires(name, limit=100) if f.scheduled_at == fire.scheduled_at)
         scheduler.stop()
     if as_json:
@@ -105,6 +106,30 @@ def trigger(name: str, project_dir: str, env: str | None, as_json: bool) -> None
         console.print(f"{name}: {final.status} (run {final.run_id or '-'})" + (f": {final.error}" if final.error else ""),
                       markup=False)
     sys.exit(0 if final.status == "success" else 1)
+
+
+@schedule.command("pause")
+@click.argument("name")
+@workspace_flags
+def pause(name: str, project_dir: str, env: str | None) -> None:
+    """Stop firing schedule NAME (kept in state: every scheduler of the warehouse sees it)."""
+    from interlace.scheduler import Scheduler
+
+    with open_workspace(project_dir, env) as ws:
+        Scheduler(ws).pause(name)
+    console.print(f"{name}: paused (`interlace schedule resume {name}` fires it again)", markup=False)
+
+
+@schedule.command("resume")
+@click.argument("name")
+@workspace_flags
+def resume(name: str, project_dir: str, env: str | None) -> None:
+    """Fire schedule NAME again, from its next tick (the ticks missed while paused do not run)."""
+    from interlace.scheduler import Scheduler
+
+    with open_workspace(project_dir, env) as ws:
+        next_fire = Scheduler(ws).resume(name)
+    console.print(f"{name}: resumed, next fire {next_fire.isoformat()}", markup=False)
 
 
 @cli.command("scheduler")
