@@ -40,7 +40,8 @@ def _rows(ws: Any) -> list[dict[str, Any]]:
                      "next_fire_at": record.next_fire_at if record else None,
                      "last_fire_at": record.last_fire_at if record else None,
                      "last_status": record.last_status if record else None,
-                     "last_run_id": record.last_run_id if record else None})
+                     "last_run_id": record.last_run_id if record else None,
+                     "paused": bool(record and record.paused)})
     return rows
 
 
@@ -59,7 +60,7 @@ def list_schedules(project_dir: str, env: str | None, as_json: bool) -> None:
     for row in rows:
         next_fire = row["next_fire_at"].isoformat() if row["next_fire_at"] else "(when a scheduler starts)"
         console.print(f"{row['name']}  {row['kind']}  {row['when']}  runs {row['runs']}  next {next_fire}  "
-                      f"last {row['last_status'] or '-'}", markup=False)
+                      f"last {row['last_status'] or '-'}" + ("  PAUSED" if row["paused"] else ""), markup=False)
 
 
 @schedule.command("status")
