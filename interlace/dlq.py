@@ -10,6 +10,7 @@ Core: imports no face library.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -96,13 +97,39 @@ class DeadLetters:
             failed = sorted(n for n, r in result.results.items() if r.status == "failed")
             run_id, status = result.run_id, result.status
             error = next((str(r.error) for r in result.results.values() if r.error), None) if failed else None
+        return self.conclude(record.id, run_id=run_id, status=status, error=error)
+
+    def start_retry(self, letter_id: int | str, call: Callable[[Callable[[Workspace], Any]], Any]) -> str:
+        """Retry a model or models entry in the background (the API); returns the run id. The
+        entry is updated when the run ends, through ``call`` (the server's lock)."""
+        record = self.get(letter_id)
+        payload = record.payload or {}
+        if record.status == "resolved" or payload.get("notebook"):
+            raise InvalidOptionError(
+                f"dead letter {record.id} " + ("is resolved already" if record.status == "resolved"
+                                               else "is a notebook schedule: retry it with `interlace dlq retry`"),
+                hint="only open model entries are retried from the API")
+        plan = self._ws.plan(RunOptions(select=tuple(payload.get("select") or ()), force=True))
+        handle = self._ws.runs.start(plan, trigger=f"dlq:{record.id}")
+
+        def follow() -> None:
+            result = handle._done.wait() and handle.result
+            error = str(handle.error) if handle.error else next(
+                (str(r.error) for r in result.results.values() if r.error), None) if result else None
+            call(lambda ws: ws.dlq.conclude(record.id, run_id=handle.run_id, status=handle.status, error=error))
+
+        threading.Thread(target=follow, name=f"interlace-dlq-{record.id}", daemon=True).start()
+        return handle.run_id
+
+    def conclude(self, letter_id: int, *, run_id: str, status: str, error: str | None) -> RetryOutcome:
+        """Record a retry's outcome: a success resolves the entry, a failure counts an attempt."""
         now = self._ws.reliability.clock.now()
         if status == "success":
-            self._ws.state.retried_dead_letter(record.id, run_id=run_id, error=None)
-            self._ws.state.resolve_dead_letter(record.id, resolution=f"retried: run {run_id} succeeded", now=now)
+            self._ws.state.retried_dead_letter(letter_id, run_id=run_id, error=None)
+            self._ws.state.resolve_dead_letter(letter_id, resolution=f"retried: run {run_id} succeeded", now=now)
         else:
-            self._ws.state.retried_dead_letter(record.id, run_id=run_id, error=error or status)
-        return RetryOutcome(self.get(record.id), run_id, status, error)
+            self._ws.state.retried_dead_letter(letter_id, run_id=run_id, error=error or status)
+        return RetryOutcome(self.get(letter_id), run_id, status, error)
 
     def _notebook_definition(self, record: DeadLetterRecord, payload: dict[str, Any]) -> ScheduleDef:
         current = self._ws.schedules(errors={}).get(record.schedule or "")

@@ -44,6 +44,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         plan,
         project,
         quality,
+        reliability,
         runs,
         schedules,
     )
@@ -63,6 +64,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         (events.router, True),
         (keys.router, True),
         (schedules.router, True),
+        (reliability.router, True),
         (metrics.root_router, False),
     )
 

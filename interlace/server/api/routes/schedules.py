@@ -29,6 +29,10 @@ class ScheduleOut(_Out):
     last_status: str | None = None
     last_run_id: str | None = None
     last_finished_at: datetime | None = None
+    paused: bool = False
+    retry: dict[str, Any] | None = None  # the schedule's retry policy
+    overlap: str = "skip"
+    max_concurrency: int = 1
 
 
 class ScheduleList(_Out):
@@ -42,9 +46,11 @@ class SchedulerStatus(_Out):
     last_tick_at: str | None = None
     ticks: int = 0
     schedules: list[str] = []
-    active: dict[str, str] = {}
+    active: dict[str, list[str]] = {}  # schedule -> scheduled times of its fires running
+    pending: dict[str, list[dict[str, Any]]] = {}  # fires waiting to retry (retry_at) or queued
     errors: dict[str, str] = {}
     last_error: str | None = None
+    webhook: dict[str, Any] | None = None  # host, delivered, failed (never the URL's path or secret)
 
 
 class NotebookRunOut(_Out):
@@ -80,7 +86,9 @@ def schedules(svc: ServiceDep) -> ScheduleList:
             record = records.get(name)
             last = record.to_dict() if record else {}
             out.append(ScheduleOut(name=name, kind=d.kind, when=d.timing.describe(), select=list(d.select),
-                                   notebook=d.notebook, **{k: last.get(k) for k in (
+                                   notebook=d.notebook, paused=bool(last.get("paused")),
+                                   retry=d.retry.to_dict(), overlap=d.overlap,
+                                   max_concurrency=d.max_concurrency, **{k: last.get(k) for k in (
                                        "next_fire_at", "last_fire_at", "last_status", "last_run_id",
                                        "last_finished_at")}))
         return ScheduleList(schedules=out, errors=errors)
