@@ -619,6 +619,10 @@ class Workspace:
         """Recorded notebook runs, newest first."""
         return self.state.notebook_runs(notebook=notebook, limit=limit)
 
+    def notebook_run(self, run_id: str) -> NotebookRunRecord | None:
+        """One recorded notebook run (None for an unknown id)."""
+        return self.state.notebook_run(run_id)
+
     def schedules(self, *, errors: dict[str, str] | None = None) -> dict[str, ScheduleDef]:
         """The project's schedules (models' ``schedule=`` and config's ``schedules:``); a bad one
         raises, or with ``errors`` is left out and its message stored there."""
