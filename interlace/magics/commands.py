@@ -27,6 +27,7 @@ from interlace.options import (
     PlanOptions,
     QualityOptions,
     RunOptions,
+    ScheduleOptions,
     ServeOptions,
     ShowOptions,
 )
@@ -34,7 +35,7 @@ from interlace.options import (
 __all__ = ["COMMANDS", "InterlaceMagics"]
 
 COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate", "info", "env",
-            "forget", "serve", "help")
+            "forget", "serve", "schedule", "help")
 
 
 @magics_class
@@ -48,7 +49,7 @@ class InterlaceMagics(Magics):
     @line_magic("interlace")  # type: ignore[arg-type]
     def interlace(self, line: str) -> Any:
         """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, migrate, info,
-        env, forget, serve, help (each takes --help)."""
+        env, forget, serve, schedule, help (each takes --help)."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help"):
             return self.help_(parse(self.help_, ""))
@@ -184,6 +185,13 @@ class InterlaceMagics(Magics):
     def serve(self, options: ServeOptions) -> None:
         """Serve the API and dashboard in this kernel; the project's terminal commands come here."""
         print(self.session.serve(options))
+
+    @command(ScheduleOptions, "interlace schedule")
+    def schedule(self, options: ScheduleOptions) -> None:
+        """The project's schedules: list, status [NAME], trigger NAME, pause NAME, resume NAME."""
+        from interlace.magics.schedules import schedule_command
+
+        schedule_command(self.session.workspace, options)
 
     @command(HelpOptions, "interlace help")
     def help_(self, options: HelpOptions) -> None:
