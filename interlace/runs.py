@@ -128,6 +128,7 @@ class RunManager:
         self._waiting: deque[RunHandle] = deque()
         self._handles: dict[str, RunHandle] = {}  # the runs of this process (bounded below)
         self._working = False  # a worker thread is taking background runs
+        self._worker: threading.Thread | None = None
         self._results: dict[str, tuple[Any, int]] = {}  # in-memory results of the last runs (head, rows)
         self._closed = False
 
@@ -149,7 +150,8 @@ class RunManager:
         with self._mutex:
             if not self._working:
                 self._working = True
-                threading.Thread(target=self._work, name="interlace-runs", daemon=True).start()
+                self._worker = threading.Thread(target=self._work, name="interlace-runs", daemon=True)
+                self._worker.start()
             self._mutex.notify_all()
         return handle
 
@@ -285,3 +287,8 @@ class RunManager:
             handle._done.set()
         for handle in handles:
             handle._done.wait(timeout)
+        # the worker thread holds a DuckDB reader cursor in its thread-local storage: it must end
+        # before the workspace (and maybe the interpreter) closes, never during finalization
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
