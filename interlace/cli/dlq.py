@@ -16,6 +16,8 @@ from interlace.cli.params import json_flag, workspace_flags
 def _line(letter: Any) -> str:
     what = f"schedule {letter.schedule}" if letter.kind == "schedule" else f"model {letter.model}"
     error = (letter.error or "").strip().splitlines()[0] if letter.error else "-"
+    if letter.status == "resolved":
+        error = f"resolved: {letter.resolution}"
     return (f"#{letter.id}  {letter.status}  {what}  attempts {letter.attempts}  run {letter.run_id or '-'}  "
             f"{letter.created_at:%Y-%m-%d %H:%M:%S}  {error}")
 
