@@ -58,7 +58,7 @@ class CircuitBreakers:
             return
         with self._mutex:
             record = self._state.breaker(connection)
-            if record is None or record.state == "closed":
+            if record is None or record.status == "closed":
                 return
             now = self._clock.now()
             reopen = (record.opened_at or now) + self.settings.cooldown
@@ -81,7 +81,7 @@ class CircuitBreakers:
         with self._mutex:
             self._trial.discard(connection)
             record = self._state.breaker(connection)
-            if record is not None and (record.state != "closed" or record.failures):
+            if record is not None and (record.status != "closed" or record.failures):
                 self._state.save_breaker(BreakerRecord(connection, "closed", 0, None, record.last_error,
                                                        self._clock.now()))
 
@@ -96,9 +96,9 @@ class CircuitBreakers:
             record = self._state.breaker(connection)
             now = self._clock.now()
             failures = (record.failures if record else 0) + 1
-            opens = (record is not None and record.state == "half_open") or \
+            opens = (record is not None and record.status == "half_open") or \
                 failures >= self.settings.failure_threshold
-            was_open = record is not None and record.state == "open"
+            was_open = record is not None and record.status == "open"
             self._state.save_breaker(BreakerRecord(
                 connection, "open" if opens or was_open else "closed", failures,
                 now if opens else (record.opened_at if record else None), _short(str(error), 500), now))
@@ -120,7 +120,7 @@ class CircuitBreakers:
         now = self._clock.now()
         out = []
         for record in self._state.breakers():
-            if record.state == "open" and record.opened_at and now >= record.opened_at + self.settings.cooldown:
+            if record.status == "open" and record.opened_at and now >= record.opened_at + self.settings.cooldown:
                 record = BreakerRecord(record.connection, "half_open", record.failures, record.opened_at,
                                        record.last_error, record.updated_at)
             out.append(record)

@@ -107,7 +107,7 @@ def list_breakers(project_dir: str, env: str | None, as_json: bool) -> None:
         print(json.dumps([b.to_dict() for b in states], indent=2, default=str))
         return
     for item in states:
-        console.print(f"{item.connection}  {item.state}  failures {item.failures}  "
+        console.print(f"{item.connection}  {item.status}  failures {item.failures}  "
                       f"last error {item.last_error or '-'}", markup=False)
     if not states:
         console.print("No connection has failed: every breaker is closed.")

@@ -26,7 +26,7 @@ __all__ = ["BreakerRecord", "DeadLetterRecord", "ReliabilityState"]
 @dataclass(frozen=True, slots=True)
 class BreakerRecord(Record):
     connection: str
-    state: str  # closed | open | half_open
+    status: str  # closed | open | half_open
     failures: int
     opened_at: datetime | None = None
     last_error: str | None = None
@@ -70,11 +70,11 @@ class ReliabilityState:
     def save_breaker(self, record: BreakerRecord) -> None:
         with self._lock:
             self._cursor.execute(
-                "INSERT INTO interlace.circuit_breakers (connection, state, failures, opened_at, last_error, "
+                "INSERT INTO interlace.circuit_breakers (connection, status, failures, opened_at, last_error, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connection) DO UPDATE SET "
-                "state = excluded.state, failures = excluded.failures, opened_at = excluded.opened_at, "
+                "status = excluded.status, failures = excluded.failures, opened_at = excluded.opened_at, "
                 "last_error = excluded.last_error, updated_at = excluded.updated_at",
-                [record.connection, record.state, record.failures, record.opened_at, record.last_error,
+                [record.connection, record.status, record.failures, record.opened_at, record.last_error,
                  record.updated_at])
 
     # -- dead letters ------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ VERSIONS: tuple[str, ...] = (
     ALTER TABLE interlace.schedule_fires ADD COLUMN retry_at TIMESTAMPTZ;  -- status retrying | queued
     CREATE TABLE interlace.circuit_breakers (
         connection VARCHAR PRIMARY KEY,
-        state VARCHAR NOT NULL,             -- closed | open | half_open
+        status VARCHAR NOT NULL,            -- closed | open | half_open
         failures INTEGER NOT NULL,          -- consecutive failures counted
         opened_at TIMESTAMPTZ,
         last_error VARCHAR,

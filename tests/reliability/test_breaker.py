@@ -44,10 +44,10 @@ def test_the_breaker_opens_half_opens_after_the_cooldown_and_closes_on_success(t
     with interlace.open(root) as ws:
         ws.reliability.use_clock(clock)
         assert ws.run("source").status == "failed"
-        assert [(b.connection, b.state, b.failures) for b in ws.breakers()] == [("default", "closed", 1)]
+        assert [(b.connection, b.status, b.failures) for b in ws.breakers()] == [("default", "closed", 1)]
         assert ws.run("source", force=True).status == "failed"
         (breaker,) = ws.breakers()
-        assert (breaker.state, breaker.failures) == ("open", 2)
+        assert (breaker.status, breaker.failures) == ("open", 2)
         assert "connection refused by db.example:5432" in (breaker.last_error or "")
         assert calls.read_text() == "2"
 
@@ -60,10 +60,10 @@ def test_the_breaker_opens_half_opens_after_the_cooldown_and_closes_on_success(t
         assert "half-opens at 2026-01-01T00:00:30+00:00 (circuit_breaker.cooldown)" in error
         assert calls.read_text() == "2"  # not called
         clock.advance(31)
-        assert [b.state for b in ws.breakers()] == ["half_open"]
+        assert [b.status for b in ws.breakers()] == ["half_open"]
         down.unlink()
         assert ws.run("source", force=True).status == "success"  # the trial
-        assert [(b.state, b.failures) for b in ws.breakers()] == [("closed", 0)]
+        assert [(b.status, b.failures) for b in ws.breakers()] == [("closed", 0)]
 
 
 def test_a_failed_trial_reopens_the_breaker_for_another_cooldown(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_a_failed_trial_reopens_the_breaker_for_another_cooldown(tmp_path: Path)
         assert ws.run("source", force=True).status == "failed"  # the trial fails
         assert calls.read_text() == "3"
         (breaker,) = ws.breakers()
-        assert breaker.state == "open" and breaker.opened_at == clock.now()
+        assert breaker.status == "open" and breaker.opened_at == clock.now()
         assert "is open" in str(ws.run("source", force=True).results["source"].error)
         assert calls.read_text() == "3"
         assert ws.reliability.breakers.reset("default")

@@ -50,14 +50,14 @@ def test_dlq_breakers_pause_and_health_over_http(tmp_path: Path) -> None:
             missing = c.get("/api/v1/dlq/999")
             assert missing.status_code == 404 and missing.json()["error"]["code"] == "DEAD_LETTER_NOT_FOUND"
             (breaker,) = c.get("/api/v1/breakers").json()["breakers"]
-            assert (breaker["connection"], breaker["state"], breaker["failures"]) == ("default", "open", 1)
+            assert (breaker["connection"], breaker["status"], breaker["failures"]) == ("default", "open", 1)
             assert c.get("/health").json()["breakers_open"] == ["default"]
             detail = c.get("/api/v1/health").json()
             assert detail["status"] == "degraded" and detail["breakers"][0]["connection"] == "default"
             assert c.post(f"/api/v1/dlq/{letter['id']}/retry").status_code == 403  # read scope
         with live.client("admin") as c:
             assert c.post("/api/v1/breakers/nope/reset").status_code == 422
-            assert c.post("/api/v1/breakers/default/reset").json()["breakers"][0]["state"] == "closed"
+            assert c.post("/api/v1/breakers/default/reset").json()["breakers"][0]["status"] == "closed"
             assert c.get("/health").json()["breakers_open"] == []
         down.unlink()
         with live.client("run") as c:

@@ -72,7 +72,7 @@ def breakers_table(breakers: Sequence[Mapping[str, Any]]) -> str:
     if not breakers:
         return '<p class="il-muted">Every connection\'s circuit breaker is closed.</p>'
     cols = ["connection", "state", "failures", "opened", "last error"]
-    rows = [[b["connection"], status(b["state"]), b["failures"], b.get("opened_at"), b.get("last_error")]
+    rows = [[b["connection"], status(b["status"]), b["failures"], b.get("opened_at"), b.get("last_error")]
             for b in breakers]
     return table(cols, rows, raw=("state",), css_id="il-breakers")
 

@@ -54,7 +54,7 @@ class ResolveRequest(BaseModel):
 
 class BreakerOut(_Out):
     connection: str
-    state: str  # closed | open | half_open
+    status: str  # closed | open | half_open
     failures: int
     opened_at: datetime | None = None
     last_error: str | None = None
