@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from interlace.errors import CircuitOpenError
 from interlace.retry import Clock, error_names
 from interlace.state.reliability import BreakerRecord
@@ -51,6 +53,19 @@ class CircuitBreakers:
         self._state, self.settings, self._clock = state, settings, clock or Clock()
         self._mutex = threading.Lock()
         self._trial: set[str] = set()  # half-open connections whose one trial is running here
+        self._open: set[str] = set()  # not closed, as last seen by this process (for /health)
+        try:
+            self._open = {r.connection for r in state.breakers() if r.status != "closed"}
+        except duckdb.Error:  # a read-only warehouse from before the breakers table
+            self._open = set()
+
+    def _save(self, record: BreakerRecord) -> None:
+        self._state.save_breaker(record)
+        (self._open.discard if record.status == "closed" else self._open.add)(record.connection)
+
+    def open_connections(self) -> list[str]:
+        """Connections whose breaker is not closed, from memory (no state read, no lock)."""
+        return sorted(self._open)
 
     def before(self, connection: str, model: str) -> None:
         """Raise :class:`CircuitOpenError` when ``model`` may not run through ``connection`` now."""
@@ -64,7 +79,7 @@ class CircuitBreakers:
             reopen = (record.opened_at or now) + self.settings.cooldown
             if now >= reopen and connection not in self._trial:
                 self._trial.add(connection)
-                self._state.save_breaker(BreakerRecord(connection, "half_open", record.failures,
+                self._save(BreakerRecord(connection, "half_open", record.failures,
                                                        record.opened_at, record.last_error, now))
                 return
         state = "open" if now < reopen else "half-open, with a trial model running"
@@ -82,7 +97,7 @@ class CircuitBreakers:
             self._trial.discard(connection)
             record = self._state.breaker(connection)
             if record is not None and (record.status != "closed" or record.failures):
-                self._state.save_breaker(BreakerRecord(connection, "closed", 0, None, record.last_error,
+                self._save(BreakerRecord(connection, "closed", 0, None, record.last_error,
                                                        self._clock.now()))
 
     def failure(self, connection: str, error: BaseException) -> bool:
@@ -99,7 +114,7 @@ class CircuitBreakers:
             opens = (record is not None and record.status == "half_open") or \
                 failures >= self.settings.failure_threshold
             was_open = record is not None and record.status == "open"
-            self._state.save_breaker(BreakerRecord(
+            self._save(BreakerRecord(
                 connection, "open" if opens or was_open else "closed", failures,
                 now if opens else (record.opened_at if record else None), _short(str(error), 500), now))
             return opens
@@ -111,7 +126,7 @@ class CircuitBreakers:
             record = self._state.breaker(connection)
             if record is None:
                 return False
-            self._state.save_breaker(BreakerRecord(connection, "closed", 0, None, record.last_error,
+            self._save(BreakerRecord(connection, "closed", 0, None, record.last_error,
                                                    self._clock.now()))
             return True
 
