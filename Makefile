@@ -104,6 +104,7 @@ bench: $(STAMP) $(PEERS_VENV)/.installed-stamp $(TPCH_VENV)/.installed-stamp
 	$(PY) bench/forwarding.py
 	$(PY) bench/startup.py
 	$(PY) bench/lineage.py
+	$(PY) bench/scheduler.py
 	@# Hook for the notebook benchmark (`%load_ext interlace` time, one-cell model overhead):
 	@# bench/notebook.py is written with the notebook issue; it runs here as soon as it exists.
 	@if [ -f bench/notebook.py ]; then $(PY) bench/notebook.py; \

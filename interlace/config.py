@@ -188,6 +188,69 @@ class QualityConfig(_Strict):
     models: dict[str, list[Any]] = Field(default_factory=dict)
 
 
+class RetryPolicyConfig(_Strict):
+    """``retry_policy:`` (every model's default), ``scheduler.retry_policy`` (every schedule's) or
+    ``schedules.<name>.retry_policy``: see :class:`interlace.retry.RetryPolicy`."""
+
+    max_attempts: int = Field(default=3, ge=1)
+    initial_delay: float = Field(default=1.0, ge=0)
+    max_delay: float = Field(default=300.0, ge=0)
+    backoff: float = Field(default=2.0, ge=1)
+    jitter: bool = True
+    retry_on: list[str] = Field(default_factory=list)
+
+    def policy(self) -> Any:
+        from interlace.retry import policy_of
+
+        try:
+            return policy_of(self.model_dump())
+        except ValueError as exc:
+            raise ValueError(f"retry_policy: {exc}") from None
+
+    @model_validator(mode="after")
+    def _valid(self) -> RetryPolicyConfig:
+        self.policy()
+        return self
+
+
+class BreakerConfig(_Strict):
+    """``circuit_breaker:``: a connection whose models fail ``failure_threshold`` times in a row
+    (on errors of the classes in ``trips_on``) is opened: its models fail at once, without running,
+    until ``cooldown`` has passed; then one model may try (half-open) and its outcome closes or
+    reopens the breaker."""
+
+    enabled: bool = True
+    failure_threshold: int = Field(default=5, ge=1)
+    cooldown: str = "60s"
+    trips_on: list[str] = Field(default_factory=lambda: [
+        "IOException", "HTTPException", "ConnectionException", "OSError", "TimeoutError"])
+
+    @field_validator("cooldown")
+    @classmethod
+    def _cooldown(cls, value: str) -> str:
+        from interlace.schedules import parse_duration
+
+        parse_duration(value)
+        return value
+
+
+class WebhookConfig(_Strict):
+    """``notifications.webhook``: POST a JSON body on each failed scheduled fire, signed with
+    HMAC-SHA256 of the body under the secret read from the environment variable ``secret_env``
+    (header ``X-Interlace-Signature: sha256=<hex>``)."""
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    timeout: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1)
+    initial_delay: float = Field(default=1.0, ge=0)
+    link: str | None = None  # base URL of the dashboard, for the body's link (default: service host)
+
+
+class NotificationsConfig(_Strict):
+    webhook: WebhookConfig | None = None
+
+
 class SchedulerConfig(_Strict):
     """``scheduler:``: how `interlace serve` / `interlace scheduler` fire schedules."""
 
@@ -195,6 +258,7 @@ class SchedulerConfig(_Strict):
     # a tick missed while no scheduler ran is run once on start if it is at most this late
     misfire_grace: str = "5m"
     poll_interval: float = Field(default=1.0, gt=0, le=60)  # seconds between scheduler ticks
+    retry_policy: RetryPolicyConfig | None = None  # default for every schedule
 
     @field_validator("misfire_grace")
     @classmethod
@@ -216,6 +280,9 @@ class ScheduleConfig(_Strict):
     every: str | int | float | None = None
     timezone: str | None = None
     misfire_grace: str | None = None
+    retry_policy: RetryPolicyConfig | None = None
+    overlap: Literal["skip", "queue"] = "skip"  # a tick due while max_concurrency fires run
+    max_concurrency: int = Field(default=1, ge=1)  # fires of this schedule in flight at once
 
     @model_validator(mode="after")
     def _one_target(self) -> ScheduleConfig:
@@ -276,6 +343,9 @@ class Config(_Strict):
     logging: LoggingConfig | None = None
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     streams: dict[str, StreamConfig] = Field(default_factory=dict)
+    retry_policy: RetryPolicyConfig | None = None  # default for every model without its own
+    circuit_breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,12 @@
     │   ├── InvalidOptionError          a bad command option (--since after --until, ...)
     │   ├── NotebookError               a notebook to run: its path, parameters or kernel
     │   ├── UnknownScheduleError        a schedule name that no schedule has
+    │   ├── UnknownDeadLetterError      a dead-letter id that no dead letter has
     │   └── StalePlanError              a plan applied after the project or state changed
     ├── ExecutionError                  building a model failed (wraps the DuckDB / Python error)
     │   ├── SchemaChangeError           the output does not fit the table under the schema mode
-    │   └── CheckFailedError            a quality check of severity error failed (nothing was written)
+    │   ├── CheckFailedError            a quality check of severity error failed (nothing was written)
+    │   └── CircuitOpenError            the connection's circuit breaker is open: the model did not run
     ├── StateError                      the state store (incl. a warehouse locked by another process)
     │   ├── WarehouseLockedError
     │   ├── ReadOnlyError               a write asked of an `access: read` environment
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckFailedError",
+    "CircuitOpenError",
     "ConfigError",
     "CycleError",
     "DuplicateModelError",
@@ -203,6 +206,14 @@ class CheckFailedError(ExecutionError):
     def __init__(self, message: str, *, results: list | None = None, **fields: str | None) -> None:
         super().__init__(message, **fields)
         self.results = results or []
+
+
+class CircuitOpenError(ExecutionError):
+    code = "CIRCUIT_OPEN"
+
+
+class UnknownDeadLetterError(ProjectError):
+    code = "DEAD_LETTER_NOT_FOUND"
 
 
 class StateError(InterlaceError):

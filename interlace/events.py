@@ -35,6 +35,7 @@ __all__ = [
     "ModelFailed",
     "ModelFinished",
     "ModelQueued",
+    "ModelRetrying",
     "ModelSkipped",
     "ModelStarted",
     "RunCancelled",
@@ -171,6 +172,16 @@ class ModelSkipped(ModelFinished):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ModelRetrying(Event):
+    """An attempt failed and the model's retry policy tries again after ``delay_s``."""
+
+    type: ClassVar[str] = "model.retrying"
+    attempt: int = 1  # the attempt that failed
+    delay_s: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckFinished(Event):
     type: ClassVar[str] = "check.finished"
     check: str = ""
@@ -200,7 +211,7 @@ class StreamPublished(Event):
 
 EVENTS: dict[str, type[Event]] = {cls.type: cls for cls in (
     RunStarted, RunFinished, RunFailed, RunCancelled, RunCancelling, ModelQueued, ModelStarted, ModelFinished,
-    ModelFailed, ModelSkipped, CheckFinished, ScheduleFired, StreamPublished)}
+    ModelFailed, ModelSkipped, ModelRetrying, CheckFinished, ScheduleFired, StreamPublished)}
 EVENT_TYPES = frozenset(EVENTS)
 
 Handler = Callable[[Event], None]

@@ -294,6 +294,14 @@ class ServeOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleOptions:
+    action: str = _opt("action", help="list | status | trigger | pause | resume", kind="argument",
+                       default="list", metavar="ACTION")
+    name: str | None = _opt("name", help="the schedule (status: optional; trigger, pause, resume: needed)",
+                            kind="argument", metavar="NAME")
+
+
+@dataclass(frozen=True, slots=True)
 class HelpOptions:
     command: str | None = _opt("command", help="the command to describe (omit it to list them all)",
                                kind="argument", metavar="COMMAND")

@@ -128,6 +128,7 @@ class RunManager:
         self._waiting: deque[RunHandle] = deque()
         self._handles: dict[str, RunHandle] = {}  # the runs of this process (bounded below)
         self._working = False  # a worker thread is taking background runs
+        self._worker: threading.Thread | None = None
         self._results: dict[str, tuple[Any, int]] = {}  # in-memory results of the last runs (head, rows)
         self._closed = False
 
@@ -142,23 +143,26 @@ class RunManager:
         finally:
             self._finish(handle)
 
-    def start(self, plan: Plan, *, trigger: Trigger | str = "python") -> RunHandle:
-        """Accept ``plan`` and run it on a background thread; the record says ``queued`` at once."""
-        handle = self._admit(plan, Trigger.of(trigger), background=True)
+    def start(self, plan: Plan, *, trigger: Trigger | str = "python", policy: Policy | None = None) -> RunHandle:
+        """Accept ``plan`` and run it on a background thread; the record says ``queued`` at once.
+        ``policy`` overrides the manager's for this run (a schedule with ``overlap: queue``)."""
+        handle = self._admit(plan, Trigger.of(trigger), background=True, policy=policy)
         with self._mutex:
             if not self._working:
                 self._working = True
-                threading.Thread(target=self._work, name="interlace-runs", daemon=True).start()
+                self._worker = threading.Thread(target=self._work, name="interlace-runs", daemon=True)
+                self._worker.start()
             self._mutex.notify_all()
         return handle
 
-    def _admit(self, plan: Plan, trigger: Trigger, *, background: bool) -> RunHandle:
+    def _admit(self, plan: Plan, trigger: Trigger, *, background: bool,
+               policy: Policy | None = None) -> RunHandle:
         with self._mutex:
             if self._closed:
                 raise RunInProgressError("the workspace is shutting down: no new runs are accepted",
                                          run_id="", hint="open the workspace again")
             busy = self._current or (self._waiting[0] if self._waiting else None)
-            if busy is not None and self.policy == "reject":
+            if busy is not None and (policy or self.policy) == "reject":
                 raise RunInProgressError(
                     f"run {busy.run_id} is still in progress; one run at a time",
                     run_id=busy.run_id,
@@ -283,3 +287,8 @@ class RunManager:
             handle._done.set()
         for handle in handles:
             handle._done.wait(timeout)
+        # the worker thread holds a DuckDB reader cursor in its thread-local storage: it must end
+        # before the workspace (and maybe the interpreter) closes, never during finalization
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)

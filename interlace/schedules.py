@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from interlace.errors import ConfigError, ModelDefinitionError, NotebookError
+from interlace.retry import NO_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
     from interlace.config import LoadedConfig
@@ -125,12 +126,23 @@ class ScheduleDef:
     timeout: float | None = None
     misfire_grace: timedelta = timedelta(minutes=5)
     origin: str = ""
+    retry: RetryPolicy = NO_RETRY  # a failed fire is fired again (same tick) after a delay
+    overlap: str = "skip"  # skip | queue: a tick due while max_concurrency fires are in flight
+    max_concurrency: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """The definition as stored in state (a change of it resets the next fire)."""
         return {"kind": self.kind, "timing": self.timing.describe(), "select": list(self.select),
                 "notebook": self.notebook, "parameters": dict(self.parameters), "timeout": self.timeout,
-                "misfire_grace_s": self.misfire_grace.total_seconds()}
+                "misfire_grace_s": self.misfire_grace.total_seconds(), "retry": self.retry.to_dict(),
+                "overlap": self.overlap, "max_concurrency": self.max_concurrency}
+
+    def payload(self) -> dict[str, Any]:
+        """What a dead letter of this schedule runs when retried."""
+        if self.kind == "notebook":
+            return {"schedule": self.name, "notebook": self.notebook, "parameters": dict(self.parameters),
+                    "timeout": self.timeout}
+        return {"schedule": self.name, "select": list(self.select)}
 
 
 def notebook_path(root: Path, path: str, *, key: str) -> Path:
@@ -165,6 +177,7 @@ def _schedules(root: Path, loaded: LoadedConfig, models: Mapping[str, ModelSpec]
                errors: dict[str, str] | None) -> dict[str, ScheduleDef]:
     conf = loaded.config
     grace = parse_duration(conf.scheduler.misfire_grace)
+    default_retry = conf.scheduler.retry_policy.policy() if conf.scheduler.retry_policy else NO_RETRY
     origin = str(loaded.files[0]) if loaded.files else "config.yaml"
     out: dict[str, ScheduleDef] = {}
     for spec in models.values():
@@ -175,7 +188,8 @@ def _schedules(root: Path, loaded: LoadedConfig, models: Mapping[str, ModelSpec]
                 raise ModelDefinitionError(f"keyword 'schedule' {exc}", model=spec.name, origin=str(spec.origin),
                                            hint="correct 'schedule=' of the model") from None
             out[f"model:{spec.name}"] = ScheduleDef(f"model:{spec.name}", "model", timing, select=(spec.name,),
-                                                    misfire_grace=grace, origin=str(spec.origin))
+                                                    misfire_grace=grace, origin=str(spec.origin),
+                                                    retry=default_retry)
     for name, item in conf.schedules.items():
         key = f"schedules.{name}"
         try:
@@ -184,6 +198,9 @@ def _schedules(root: Path, loaded: LoadedConfig, models: Mapping[str, ModelSpec]
             item_grace = parse_duration(item.misfire_grace) if item.misfire_grace is not None else grace
         except ValueError as exc:
             raise ConfigError(f"key '{key}' {exc}", origin=origin, hint=f"correct '{key}' in config.yaml") from None
+        common: dict[str, Any] = {"misfire_grace": item_grace, "origin": f"{origin} ({key})", "overlap": item.overlap,
+                  "max_concurrency": item.max_concurrency,
+                  "retry": item.retry_policy.policy() if item.retry_policy else default_retry}
         if item.notebook is not None:
             try:
                 notebook_path(root, item.notebook, key=f"{key}.notebook")
@@ -194,10 +211,8 @@ def _schedules(root: Path, loaded: LoadedConfig, models: Mapping[str, ModelSpec]
                 errors[name] = str(error)
                 continue
             out[name] = ScheduleDef(name, "notebook", timing, notebook=item.notebook,
-                                    parameters=dict(item.parameters), timeout=item.timeout,
-                                    misfire_grace=item_grace, origin=f"{origin} ({key})")
+                                    parameters=dict(item.parameters), timeout=item.timeout, **common)
         else:
             select = (item.selector,) if isinstance(item.selector, str) else tuple(item.selector or ())
-            out[name] = ScheduleDef(name, "models", timing, select=select, misfire_grace=item_grace,
-                                    origin=f"{origin} ({key})")
+            out[name] = ScheduleDef(name, "models", timing, select=select, **common)
     return out

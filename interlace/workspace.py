@@ -67,11 +67,13 @@ from interlace.state.store import (
 )
 
 if TYPE_CHECKING:
+    from interlace.dlq import DeadLetters
     from interlace.engine.export import ExportResult
     from interlace.engine.lake import Maintenance, Snapshot
     from interlace.promote import PromoteResult
     from interlace.streams.manager import Streams
     from interlace.streams.writer import PublishResult
+    from interlace.state.reliability import BreakerRecord
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
 
@@ -122,6 +124,9 @@ class Workspace:
         from interlace.keys import KeyStore
 
         self.keys = KeyStore(self.state)
+        from interlace.reliability import Reliability
+
+        self.reliability = Reliability(self.loaded, self.state)
         self._project: Project | None = None
         self._streams: Streams | None = None
         self._declared: dict[str, ModelSpec] = {}  # models declared interactively (notebook cells)
@@ -327,6 +332,9 @@ class Workspace:
             upstream=graph.upstream, relation_of=self.project.relation,
             default_schema=self.loaded.config.run.default_schema, env=self.env, existing=relations,
             checks=self.checks(), resolve=self.resolve, max_workers=self.max_workers, broken=graph.broken,
+            retry_of=self.reliability.retry_of, connection_of=self.reliability.connection_of,
+            breakers=self.reliability.breakers, clock=self.reliability.clock,
+            dead_letter=self.reliability.dead_letter,
         )
         return Run(plan, context, run_id=run_id, trigger=str(trigger))
 
@@ -618,6 +626,10 @@ class Workspace:
         """Recorded notebook runs, newest first."""
         return self.state.notebook_runs(notebook=notebook, limit=limit)
 
+    def notebook_run(self, run_id: str) -> NotebookRunRecord | None:
+        """One recorded notebook run (None for an unknown id)."""
+        return self.state.notebook_run(run_id)
+
     def schedules(self, *, errors: dict[str, str] | None = None) -> dict[str, ScheduleDef]:
         """The project's schedules (models' ``schedule=`` and config's ``schedules:``); a bad one
         raises, or with ``errors`` is left out and its message stored there."""
@@ -629,6 +641,21 @@ class Workspace:
 
     def schedule_fires(self, name: str | None = None, *, limit: int = 100) -> list[FireRecord]:
         return self.state.fires(name, limit=limit)
+
+    @property
+    def dlq(self) -> DeadLetters:
+        """The dead-letter queue: failures that exhausted their retries (list, retry, resolve)."""
+        from interlace.dlq import DeadLetters
+
+        return DeadLetters(self)
+
+    def breakers(self) -> list[BreakerRecord]:
+        """The circuit breaker of every connection that has failed (closed, open or half_open)."""
+        return self.reliability.breakers.states()
+
+    def reset_breaker(self, connection: str) -> bool:
+        """Close ``connection``'s breaker by hand; False if it has none."""
+        return self.reliability.breakers.reset(connection)
 
     # -- user functions, migrations, export and promote (logic in their own modules) --------------
     @property

@@ -41,6 +41,10 @@ def __getattr__(name: str) -> Any:
 # name: ("module:attribute", one-line help shown by `interlace --help`). One entry per command,
 # in alphabetical order; tests/cli/test_lazy_cli.py checks each help against the command.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "breaker": ("interlace.cli.dlq:breaker",
+        'The circuit breakers of the connections (circuit_breaker: in config.yaml).'),
+    "dlq": ("interlace.cli.dlq:dlq",
+        'The dead-letter queue: scheduled or retried runs that failed every attempt.'),
     "docs": ("interlace.cli.docs:docs",
         'The documentation site: a page per model and notebook, lineage, run history and '
         'search.'),

@@ -1,4 +1,5 @@
-"""``interlace schedule list|status|trigger`` and ``interlace scheduler`` (the loop, without HTTP)."""
+"""``interlace schedule list|status|trigger|pause|resume`` and ``interlace scheduler`` (the loop,
+without HTTP)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def _rows(ws: Any) -> list[dict[str, Any]]:
                      "next_fire_at": record.next_fire_at if record else None,
                      "last_fire_at": record.last_fire_at if record else None,
                      "last_status": record.last_status if record else None,
-                     "last_run_id": record.last_run_id if record else None})
+                     "last_run_id": record.last_run_id if record else None,
+                     "paused": bool(record and record.paused)})
     return rows
 
 
@@ -58,7 +60,7 @@ def list_schedules(project_dir: str, env: str | None, as_json: bool) -> None:
     for row in rows:
         next_fire = row["next_fire_at"].isoformat() if row["next_fire_at"] else "(when a scheduler starts)"
         console.print(f"{row['name']}  {row['kind']}  {row['when']}  runs {row['runs']}  next {next_fire}  "
-                      f"last {row['last_status'] or '-'}", markup=False)
+                      f"last {row['last_status'] or '-'}" + ("  PAUSED" if row["paused"] else ""), markup=False)
 
 
 @schedule.command("status")
@@ -96,7 +98,7 @@ def trigger(name: str, project_dir: str, env: str | None, as_json: bool) -> None
         scheduler = Scheduler(ws, notebook_runner=notebook_runner())
         scheduler.load()
         fire = scheduler.trigger(name)
-        scheduler.wait_idle()
+        scheduler.wait_idle(retries=True)
         final = next(f for f in ws.schedule_fires(name, limit=100) if f.scheduled_at == fire.scheduled_at)
         scheduler.stop()
     if as_json:
@@ -105,6 +107,30 @@ def trigger(name: str, project_dir: str, env: str | None, as_json: bool) -> None
         console.print(f"{name}: {final.status} (run {final.run_id or '-'})" + (f": {final.error}" if final.error else ""),
                       markup=False)
     sys.exit(0 if final.status == "success" else 1)
+
+
+@schedule.command("pause")
+@click.argument("name")
+@workspace_flags
+def pause(name: str, project_dir: str, env: str | None) -> None:
+    """Stop firing schedule NAME (kept in state: every scheduler of the warehouse sees it)."""
+    from interlace.scheduler import Scheduler
+
+    with open_workspace(project_dir, env) as ws:
+        Scheduler(ws).pause(name)
+    console.print(f"{name}: paused (`interlace schedule resume {name}` fires it again)", markup=False)
+
+
+@schedule.command("resume")
+@click.argument("name")
+@workspace_flags
+def resume(name: str, project_dir: str, env: str | None) -> None:
+    """Fire schedule NAME again, from its next tick (the ticks missed while paused do not run)."""
+    from interlace.scheduler import Scheduler
+
+    with open_workspace(project_dir, env) as ws:
+        next_fire = Scheduler(ws).resume(name)
+    console.print(f"{name}: resumed, next fire {next_fire.isoformat()}", markup=False)
 
 
 @cli.command("scheduler")

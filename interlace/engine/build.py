@@ -73,6 +73,7 @@ class BuildContext:
     lineage: tuple[Edge, ...] | None = None  # a Python model's lineage, from its ibis expression
     resolve: Callable[[str], Relation | None] = lambda name: None  # a name in a check -> relation
     nulled: Mapping[str, int] = field(default_factory=dict)  # lenient casts: column -> values made NULL
+    attempt: int = 1  # the try of this model in this run (retry_policy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +356,7 @@ def _record_success(ctx: BuildContext, stats: WriteStats, clock: float,
         inputs=[list(i) for i in ctx.step.inputs] if ctx.step.inputs is not None else None,
         started_at=ctx.started_at,
         finished_at=finished, duration_ms=duration_ms, rows_affected=stats.rows, inserted=stats.inserted,
-        updated=stats.updated, deleted=stats.deleted,
+        updated=stats.updated, deleted=stats.deleted, attempt=ctx.attempt,
     ), cursor=ctx.cursor)
     return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage, dict(ctx.nulled))
 
@@ -391,11 +392,18 @@ def _statements(sql: str) -> list[str]:
 
 
 def wrap_error(exc: BaseException, spec: ModelSpec, sql: str | None = None) -> InterlaceError:
-    """Any failure while building ``spec`` as an :class:`InterlaceError` naming the model."""
+    """Any failure while building ``spec`` as an :class:`InterlaceError` naming the model (caused
+    by ``exc``, so a retry policy's ``retry_on`` sees the original class)."""
     if isinstance(exc, InterlaceError):
         if exc.model is None:
             exc.model, exc.origin = spec.name, exc.origin or str(spec.origin)
         return exc
+    wrapped = _wrap(exc, spec, sql)
+    wrapped.__cause__ = exc
+    return wrapped
+
+
+def _wrap(exc: BaseException, spec: ModelSpec, sql: str | None) -> InterlaceError:
     if isinstance(exc, duckdb.Error):
         return ExecutionError(
             f"DuckDB error: {exc}", model=spec.name, origin=str(spec.origin), sql=sql or spec.sql,

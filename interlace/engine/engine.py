@@ -44,6 +44,7 @@ class Engine:
         self.project_dir = project_dir
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._readers: list[duckdb.DuckDBPyConnection] = []  # every thread's reader, closed by close()
         self.connection = _connect(path, read_only=read_only)
         try:
             keep_pandas_unloaded(self.connection)
@@ -89,6 +90,8 @@ class Engine:
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self.cursor()
+            with self._lock:
+                self._readers.append(cursor)
         return cursor
 
     def forget_readers(self) -> None:
@@ -198,6 +201,19 @@ class Engine:
         return out
 
     def close(self) -> None:
+        """Close the connection and every thread's reader cursor, and drop the readers here.
+
+        A reader left in another thread's thread-local storage would be destroyed when that thread
+        ends; DuckDB's connection destructor releases and retakes the GIL, and a thread doing so
+        while the interpreter finalizes is ended inside a C++ destructor: the process aborts
+        (``terminate called without an active exception``)."""
+        with self._lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            with contextlib.suppress(duckdb.Error):
+                reader.close()
+        self._local = threading.local()  # frees the per-thread references, on this thread
+        del readers
         self.connection.close()
 
     def _set(self, name: str, value: Any) -> None:

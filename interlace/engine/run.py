@@ -23,6 +23,7 @@ import duckdb
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from interlace.breaker import CircuitBreakers
 from interlace.engine.build import (
     BuildContext,
     Cancelled,
@@ -33,13 +34,14 @@ from interlace.engine.build import (
 from interlace.engine.engine import Engine
 from interlace.engine.relation import Relation
 from interlace.engine.results import ModelResult, RunResult
-from interlace.errors import ExecutionError, InterlaceError
+from interlace.errors import CircuitOpenError, ExecutionError, InterlaceError
 from interlace.events import (
     CheckFinished,
     EventBus,
     ModelFailed,
     ModelFinished,
     ModelQueued,
+    ModelRetrying,
     ModelSkipped,
     ModelStarted,
     RunCancelled,
@@ -53,6 +55,7 @@ from interlace.planner.plan import Plan, Step
 from interlace.project.spec import ModelSpec
 from interlace.quality.checks import Check
 from interlace.quality.runner import CheckResult
+from interlace.retry import NO_RETRY, Clock, RetryPolicy
 from interlace.state.store import CatalogEntry, ModelRunRecord, StateStore
 
 __all__ = ["Run", "RunContext", "new_run_id"]
@@ -77,6 +80,11 @@ class RunContext:
     resolve: Callable[[str], Relation | None] = lambda name: None
     max_workers: int | None = None
     broken: Mapping[str, InterlaceError] = dataclasses.field(default_factory=dict)  # Graph.broken
+    retry_of: Callable[[ModelSpec], RetryPolicy] = lambda spec: NO_RETRY
+    connection_of: Callable[[ModelSpec], str] = lambda spec: spec.config.connection or "default"
+    breakers: CircuitBreakers | None = None
+    clock: Clock = dataclasses.field(default_factory=Clock)
+    dead_letter: Callable[[str, str, int, str, str], None] | None = None  # (run, model, attempts, error, trigger)
 
 
 def new_run_id() -> str:
@@ -300,18 +308,31 @@ class Run:
         relation = self._relation_of(spec)
         self._bus.emit(ModelStarted(run_id=self.run_id, model=spec.name, materialize=spec.materialize,
                                     strategy=spec.strategy, relation=str(relation)))
-        ctx = BuildContext(
-            spec=spec, step=step, relation=relation, engine=self._engine, state=self._state,
-            cursor=self._cursor(), run_id=self.run_id, models=self._models, upstream=self._upstream,
-            relation_of=self._relation_of, default_schema=self._ctx.default_schema, memory=self._memory,
-            ibis_backend=self._ibis_backend, is_cancelled=self._cancelled.is_set,
-            existing=self._existing.get(self._engine.key(relation)), window=self.plan.window, now=self._now,
-            checks=self._checks.get(spec.name, ()), resolve=self._ctx.resolve,
-        )
-        try:
-            outcome = build_model(ctx)
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a model result
-            return self._failed(ctx, exc)
+        policy, connection = self._ctx.retry_of(spec), self._ctx.connection_of(spec)
+        breakers = self._ctx.breakers
+        attempt = 1
+        while True:
+            ctx = self._context(step, spec, relation, attempt)
+            try:
+                if breakers is not None:
+                    breakers.before(connection, spec.name)
+                outcome = build_model(ctx)
+            except BaseException as exc:  # noqa: BLE001 - every failure becomes a model result
+                opened = breakers.failure(connection, exc) if breakers is not None else False
+                if not self._retries(policy, exc, attempt, opened):
+                    result = self._failed(ctx, exc)
+                    if policy.max_attempts > 1 and result.status == "failed":
+                        self._dead_letter(spec.name, attempt, str(result.error))
+                    return result
+                delay = policy.delay(attempt)
+                self._retried(ctx, exc, delay)
+                if self._ctx.clock.sleep(delay, self._cancelled):
+                    return self._failed(ctx, Cancelled())
+                attempt += 1
+                continue
+            if breakers is not None:
+                breakers.success(connection)
+            break
         persisted = is_persisted(spec)
         result = ModelResult(
             spec.name, "success", step.action, step.reason, relation=str(relation) if persisted else None,
@@ -324,6 +345,41 @@ class Run:
             self._lineage[spec.name] = outcome.lineage
         self._bus.emit(_outcome_event(ModelFinished, self.run_id, result))
         return result
+
+    def _context(self, step: Step, spec: ModelSpec, relation: Relation, attempt: int) -> BuildContext:
+        return BuildContext(
+            spec=spec, step=step, relation=relation, engine=self._engine, state=self._state,
+            cursor=self._cursor(), run_id=self.run_id, models=self._models, upstream=self._upstream,
+            relation_of=self._relation_of, default_schema=self._ctx.default_schema, memory=self._memory,
+            ibis_backend=self._ibis_backend, is_cancelled=self._cancelled.is_set,
+            existing=self._existing.get(self._engine.key(relation)), window=self.plan.window, now=self._now,
+            checks=self._checks.get(spec.name, ()), resolve=self._ctx.resolve, attempt=attempt,
+        )
+
+    def _retries(self, policy: RetryPolicy, exc: BaseException, attempt: int, opened: bool) -> bool:
+        """Whether failed ``attempt`` is tried again: never once cancelled, for an open breaker
+        (or one this failure opened), or an error the policy does not retry."""
+        if self.cancelled or opened or isinstance(exc, Cancelled | CircuitOpenError | KeyboardInterrupt):
+            return False
+        return policy.retries(exc, attempt)
+
+    def _retried(self, ctx: BuildContext, exc: BaseException, delay: float) -> None:
+        """Record failed attempt ``ctx.attempt`` as ``retried`` (its transaction rolled back)."""
+        error = wrap_error(exc, ctx.spec)
+        finished = datetime.now(UTC)
+        self._state.record_model_run(ModelRunRecord(
+            run_id=self.run_id, model=ctx.spec.name, status="retried", action=ctx.step.action,
+            reason=ctx.step.reason, started_at=ctx.started_at, finished_at=finished,
+            duration_ms=(finished - ctx.started_at).total_seconds() * 1000, error=str(error),
+            attempt=ctx.attempt,
+        ))
+        self._bus.emit(ModelRetrying(run_id=self.run_id, model=ctx.spec.name, attempt=ctx.attempt,
+                                     delay_s=delay, error=error.message))
+
+    def _dead_letter(self, model: str, attempts: int, error: str) -> None:
+        """A model that exhausted its retries outside a schedule (a schedule's own entry covers it)."""
+        if self._ctx.dead_letter is not None and not self.trigger.startswith("schedule:"):
+            self._ctx.dead_letter(self.run_id, model, attempts, error, self.trigger)
 
     def _check_only(self, step: Step) -> ModelResult:
         """``--quality-only``: run the model's checks on its existing table, no transaction, no write."""
@@ -368,6 +424,7 @@ class Run:
             run_id=self.run_id, model=spec.name, status=status, action=ctx.step.action, reason=ctx.step.reason,
             started_at=ctx.started_at, finished_at=finished, duration_ms=duration,
             error=str(error) if error else None, skip_reason="run cancelled" if cancelled else None,
+            attempt=ctx.attempt,
         ))
         checks = tuple(getattr(exc, "results", ()))
         self._emit_checks(spec.name, checks)

@@ -27,6 +27,7 @@ from interlace.options import (
     PlanOptions,
     QualityOptions,
     RunOptions,
+    ScheduleOptions,
     ServeOptions,
     ShowOptions,
     StreamOptions,
@@ -35,7 +36,7 @@ from interlace.options import (
 __all__ = ["COMMANDS", "InterlaceMagics"]
 
 COMMANDS = ("run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate", "info", "env",
-            "forget", "serve", "stream", "help")
+            "forget", "serve", "stream", "schedule", "help")
 
 
 @magics_class
@@ -49,7 +50,7 @@ class InterlaceMagics(Magics):
     @line_magic("interlace")  # type: ignore[arg-type]
     def interlace(self, line: str) -> Any:
         """%interlace COMMAND [ARGS]: run, plan, dag, show, diff, quality, lineage, docs, migrate, info,
-        env, forget, serve, stream, help (each takes --help)."""
+        env, forget, serve, stream, schedule, help (each takes --help)."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help"):
             return self.help_(parse(self.help_, ""))
@@ -192,6 +193,13 @@ class InterlaceMagics(Magics):
         from interlace.magics.streams import stream_command
 
         return stream_command(self.session.workspace, options)
+
+    @command(ScheduleOptions, "interlace schedule")
+    def schedule(self, options: ScheduleOptions) -> None:
+        """The project's schedules: list, status [NAME], trigger NAME, pause NAME, resume NAME."""
+        from interlace.magics.schedules import schedule_command
+
+        schedule_command(self.session.workspace, options)
 
     @command(HelpOptions, "interlace help")
     def help_(self, options: HelpOptions) -> None:

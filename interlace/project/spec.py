@@ -31,7 +31,7 @@ ALIASES = {"materialise": "materialize", "scd": "scd2"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^\d+[smhdw]$")
 # Keywords that are recorded and validated today but that no part of the run acts on yet.
-NOT_YET_ACTED_ON = frozenset({"retry_policy"})
+NOT_YET_ACTED_ON: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +208,20 @@ def _schedule(value: Any) -> dict[str, Any]:
     return out
 
 
+def _retry_policy(value: Any) -> dict[str, Any]:
+    from interlace.retry import policy_of
+
+    out = _mapping_with({
+        "max_attempts": _number, "initial_delay": _number, "max_delay": _number,
+        "backoff": _number, "jitter": _boolean, "retry_on": _names,
+    })(value)
+    try:
+        policy_of(out)  # max_attempts < 1, max_delay < initial_delay, ...: an error where declared
+    except ValueError as exc:
+        raise ValueError(f"is invalid: {exc}") from None
+    return out
+
+
 KEYWORDS: dict[str, Callable[[Any], Any]] = {
     "name": _identifier,
     "schema": _optional(_identifier),
@@ -224,10 +238,7 @@ KEYWORDS: dict[str, Callable[[Any], Any]] = {
     "quality_checks": _checks,
     "cache": _optional(_mapping_with({"ttl": _duration}, required=("ttl",))),
     "schedule": _optional(_schedule),
-    "retry_policy": _optional(_mapping_with({
-        "max_attempts": _number, "initial_delay": _number, "max_delay": _number,
-        "backoff": _number, "jitter": _boolean, "retry_on": _names,
-    })),
+    "retry_policy": _optional(_retry_policy),
     "export": _optional(_mapping_with(
         {"format": _choice(*EXPORT_FORMATS), "path": _text, "partition_by": _names},
         required=("format", "path"))),

@@ -74,6 +74,7 @@ class ScheduleRecord(Record):
     last_finished_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    paused: bool | None = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class FireRecord(Record):
     run_id: str | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    attempt: int | None = 1
+    retry_at: datetime | None = None  # status retrying: when the next attempt starts
 
 
 _JSON_NB = ("parameters", "failed_cell", "models")
@@ -183,17 +186,33 @@ class SchedulingState:
             return bool(rows)
 
     def record_fire(self, schedule: str, scheduled_at: datetime, *, status: str, run_id: str | None = None,
-                    error: str | None = None, finished: bool = False) -> None:
+                    error: str | None = None, finished: bool = False, attempt: int | None = None,
+                    retry_at: datetime | None = None) -> None:
         """Update a claimed tick (its run, then its outcome) and the schedule's last status."""
         with self._lock:
             self._cursor.execute(
                 "UPDATE interlace.schedule_fires SET status = ?, run_id = coalesce(?, run_id), error = ?, "
-                "finished_at = CASE WHEN ? THEN now() END WHERE schedule = ? AND scheduled_at = ?",
-                [status, run_id, error, finished, schedule, scheduled_at])
+                "finished_at = CASE WHEN ? THEN now() END, attempt = coalesce(?, attempt), retry_at = ? "
+                "WHERE schedule = ? AND scheduled_at = ?",
+                [status, run_id, error, finished, attempt, retry_at, schedule, scheduled_at])
             self._cursor.execute(
                 "UPDATE interlace.schedules SET last_status = ?, last_run_id = coalesce(?, last_run_id), "
                 "last_finished_at = CASE WHEN ? THEN now() END, updated_at = now() "
                 "WHERE name = ? AND last_fire_at = ?", [status, run_id, finished, schedule, scheduled_at])
+
+    def set_paused(self, name: str, paused: bool, *, next_fire_at: datetime | None) -> bool:
+        """Pause or resume a schedule (resuming sets its next fire); False for an unknown one."""
+        with self._lock:
+            rows = self._cursor.execute(
+                "UPDATE interlace.schedules SET paused = ?, next_fire_at = coalesce(?, next_fire_at), "
+                "updated_at = now() WHERE name = ? RETURNING name", [paused, next_fire_at, name]).fetchall()
+        return bool(rows)
+
+    def pending_fires(self) -> list[FireRecord]:
+        """Ticks waiting to (re)start: ``retrying`` after a failed attempt, or ``queued`` (overlap)."""
+        return [FireRecord.from_row(r) for r in self._dicts(
+            "SELECT * FROM interlace.schedule_fires WHERE status IN ('retrying', 'queued') "
+            "ORDER BY scheduled_at", [])]
 
     def fires(self, schedule: str | None = None, *, limit: int = 100) -> list[FireRecord]:
         return [FireRecord.from_row(r) for r in self._dicts(

@@ -221,6 +221,37 @@ VERSIONS: tuple[str, ...] = (
         events BIGINT NOT NULL,
         ingested_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (stream, path, sha256)
+    # 9: reliability: retried attempts in model_runs, circuit breakers per connection, the
+    # dead-letter queue, paused schedules, and fires waiting for a retry or a free slot
+    """
+    ALTER TABLE interlace.model_runs ADD COLUMN attempt INTEGER DEFAULT 1;
+    ALTER TABLE interlace.schedules ADD COLUMN paused BOOLEAN DEFAULT false;
+    ALTER TABLE interlace.schedule_fires ADD COLUMN attempt INTEGER DEFAULT 1;
+    ALTER TABLE interlace.schedule_fires ADD COLUMN retry_at TIMESTAMPTZ;  -- status retrying | queued
+    CREATE TABLE interlace.circuit_breakers (
+        connection VARCHAR PRIMARY KEY,
+        status VARCHAR NOT NULL,            -- closed | open | half_open
+        failures INTEGER NOT NULL,          -- consecutive failures counted
+        opened_at TIMESTAMPTZ,
+        last_error VARCHAR,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE SEQUENCE interlace.dead_letter_ids START 1;
+    CREATE TABLE interlace.dead_letters (
+        id BIGINT PRIMARY KEY DEFAULT nextval('interlace.dead_letter_ids'),
+        kind VARCHAR NOT NULL,              -- schedule | model
+        schedule VARCHAR,
+        model VARCHAR,
+        scheduled_at TIMESTAMPTZ,
+        run_id VARCHAR,                     -- the last failed attempt's run
+        attempts INTEGER NOT NULL,
+        error VARCHAR,
+        payload JSON,                       -- what a retry runs: {"select": [...]} or {"notebook": ...}
+        status VARCHAR NOT NULL,            -- open | resolved
+        created_at TIMESTAMPTZ NOT NULL,
+        resolved_at TIMESTAMPTZ,
+        resolution VARCHAR,                 -- a note, or "retried: run <id> succeeded"
+        retry_run_ids JSON
     );
     """,
 )

@@ -20,6 +20,7 @@ import duckdb
 
 from interlace.errors import KeyExistsError, StateError
 from interlace.state.liveness import process_token
+from interlace.state.reliability import ReliabilityState
 from interlace.state.scheduling import SchedulingState
 from interlace.state.schema import VERSIONS
 
@@ -143,6 +144,7 @@ class ModelRunRecord(_Record):
     error: str | None = None
     skip_reason: str | None = None
     definition: str | None = None
+    attempt: int | None = 1  # 1 for the first try; an earlier failed try is recorded 'retried'
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +184,7 @@ class SchemaVersion:
     recorded_at: datetime
 
 
-class StateStore(SchedulingState):
+class StateStore(SchedulingState, ReliabilityState):
     """The ``interlace`` schema of one warehouse connection."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
@@ -298,13 +300,13 @@ class StateStore(SchedulingState):
         sql = (
             "INSERT INTO interlace.model_runs (run_id, model, status, action, reason, relation, fingerprint, "
             "inputs, started_at, finished_at, duration_ms, rows_affected, inserted, updated, deleted, error, "
-            "skip_reason, definition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "skip_reason, definition, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         params = [record.run_id, record.model, record.status, record.action, record.reason,
                   record.relation, record.fingerprint,
                   json.dumps(record.inputs) if record.inputs is not None else None, record.started_at, record.finished_at, record.duration_ms, record.rows_affected,
                   record.inserted, record.updated, record.deleted, record.error, record.skip_reason,
-                  record.definition]
+                  record.definition, record.attempt]
         self._execute(sql, params, cursor)
 
     def model_runs(self, *, run_id: str | None = None, model: str | None = None, status: str | None = None,

@@ -334,9 +334,9 @@ def test_cell_magic_help_and_listing(shell) -> None:
     assert "%%interlace_model" in captured.stdout and "--primary-key COLUMN" in captured.stdout
     listing = run_capturing(lambda: shell.run_line_magic("interlace", "")).stdout
     assert listing.splitlines()[0] == "%interlace COMMAND [ARGS] — `%interlace COMMAND --help` describes one:"
-    assert [ln.split()[0] for ln in listing.splitlines()[1:15]] == ["run", "plan", "dag", "show", "diff", "quality",
+    assert [ln.split()[0] for ln in listing.splitlines()[1:16]] == ["run", "plan", "dag", "show", "diff", "quality",
                                                                      "lineage", "docs", "migrate", "info", "env",
-                                                                     "forget", "serve", "help"]
+                                                                     "forget", "serve", "schedule", "help"]
 
 
 def test_unknown_command_and_unknown_flag(shell) -> None:
@@ -344,7 +344,7 @@ def test_unknown_command_and_unknown_flag(shell) -> None:
         shell.run_line_magic("interlace", "rn")
     assert str(err.value) == ("%interlace has no command 'rn'. Did you mean 'run'?\n"
                               "Commands: run, plan, dag, show, diff, quality, lineage, docs, migrate, info, env, "
-                              "forget, serve, help "
+                              "forget, serve, schedule, help "
                               "(`%interlace help` describes them).")
     with pytest.raises(UsageError) as err:
         shell.run_line_magic("interlace", "run --bogus")

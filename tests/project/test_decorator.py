@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from interlace import model
@@ -128,18 +130,9 @@ def test_parameter_outside_declared_dependencies() -> None:
             return None
 
 
-def test_keywords_not_yet_acted_on_warn() -> None:
-    with pytest.warns(InterlaceWarning, match="retry_policy is validated and stored but not acted on"):
-        @model(retry_policy={"max_attempts": 3})
-        def m(a):
-            return a
-
-
-def test_keywords_not_acted_on_are_warned_on_every_run(make_project, open_ws) -> None:
+def test_retry_policy_is_acted_on_so_it_no_longer_warns(make_project, open_ws) -> None:
     root = make_project({"models/m.sql": '-- @model(retry_policy={"max_attempts": 3})\nSELECT 1 AS x'})
-    with pytest.warns(InterlaceWarning, match="retry_policy is validated"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InterlaceWarning)
         ws = open_ws(root)
-        ws.models  # noqa: B018 - discovery parses the header
-    for _ in range(2):
-        with pytest.warns(InterlaceWarning, match=r"^retry_policy= on m is validated and stored but not acted on"):
-            ws.run(force=True)
+        assert ws.run(force=True).status == "success"

@@ -129,7 +129,8 @@ def test_api_routes_declare_a_scope_and_writes_need_more_than_read(full_app: Liv
 
 
 def test_public_paths_answer_without_a_key(full_app: Live) -> None:
-    assert httpx.get(full_app.url + "/health").json() == {"status": "ok", "version": "0.1.0", "config": "ok"}
+    assert httpx.get(full_app.url + "/health").json() == {"status": "ok", "version": "0.1.0", "config": "ok",
+                                                          "breakers_open": []}
     assert httpx.get(full_app.url + "/login").status_code == 200
 
 

@@ -66,6 +66,7 @@ class Health(_Out):
     config: Literal["ok", "error"] = Field(
         "ok", description="'error': a config edit does not load; the last good config stays in use "
         "(details: GET /api/v1/health)")
+    breakers_open: list[str] = Field(default=[], description="connections whose circuit breaker is open")
 
 
 class HealthDetail(_Out):
@@ -81,6 +82,7 @@ class HealthDetail(_Out):
     broken_models: dict[str, str] = Field(default_factory=dict,
                                           description="models whose file does not load, with why")
     active_runs: list[str]
+    breakers: list[dict[str, Any]] = Field(default=[], description="circuit breakers that are not closed")
 
 
 class ProjectOut(_Out):

@@ -24,6 +24,7 @@ from interlace.options import RunOptions
 from interlace.server import queries
 from interlace.server.api.errors import ApiError
 from interlace.server.dashboard import pages, views
+from interlace.server.dashboard import schedules as scheduling
 from interlace.server.dashboard.dag import DagView, dag_value, fold_event
 from interlace.server.dashboard.health import config_error_card, health_panel
 from interlace.server.dashboard.links import RunView, asked_for, show_in_url
@@ -58,6 +59,8 @@ class Dashboard:
         self.quality_html = self._html(sizing_mode="stretch_width")
         self.streams_html = self._html(sizing_mode="stretch_width")
         self.models_html = self._html(sizing_mode="stretch_width")
+        self.schedules_html = self._html(sizing_mode="stretch_width")
+        self.dlq_html = self._html(sizing_mode="stretch_width")
         self.model_html = self._html(sizing_mode="stretch_width")
         self.preview_html = self._html(sizing_mode="stretch_width")
         self.message = self._html("", sizing_mode="stretch_width")
@@ -83,6 +86,8 @@ class Dashboard:
                             ("Runs", pn.Column(self.progress, self.run_view.panel(), self.runs_html,
                                                sizing_mode="stretch_width")),
                             ("Quality", self.quality_html), ("Streams", self.streams_html),
+                            ("Schedules", self.schedules_html),
+                            ("Dead letters", self.dlq_html),
                             dynamic=False, sizing_mode="stretch_width")
         if not can_run:
             self.message.object = (f'<p class="il-muted">Key \'{views.esc(principal.name)}\' has scope '
@@ -136,7 +141,8 @@ class Dashboard:
                     "quality": [r.to_dict() for r in ws.quality_results()],
                     "stale": {s.model for s in plan.builds}, "health": ws.health().to_dict(),
                     "config_error": str(ws.config_error) if ws.config_error is not None else None,
-                    "streams": read_streams(ws)}
+                    "streams": read_streams(ws),
+                    "scheduling": scheduling.read_schedules(ws)}
 
         try:
             data = self.svc.call(read)
@@ -162,6 +168,8 @@ class Dashboard:
                                     + views.quality_table(data["quality"], with_model=True)
                                     + pages.failing_rows(data["quality"], self.base) + "</div>")
         self.streams_html.object = streams_panel(data["streams"])
+        self.schedules_html.object = scheduling.schedules_tab(data["scheduling"])
+        self.dlq_html.object = scheduling.dead_letters_tab(data["scheduling"])
         if self.picker.value:  # the open model page shows the run that just ended
             self.show_model(self.picker.value)
         if data["dag"]["nodes"] != self.dag.nodes or data["dag"]["edges"] != self.dag.edges:

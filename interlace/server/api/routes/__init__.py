@@ -44,6 +44,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         plan,
         project,
         quality,
+        reliability,
         runs,
         schedules,
         streams,
@@ -65,6 +66,7 @@ def _routers() -> tuple[tuple[APIRouter, bool], ...]:
         (keys.router, True),
         (schedules.router, True),
         (streams.router, True),
+        (reliability.router, True),
         (metrics.root_router, False),
     )
 

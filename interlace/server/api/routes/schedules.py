@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 
 from interlace.server.api.errors import responses
@@ -29,6 +30,10 @@ class ScheduleOut(_Out):
     last_status: str | None = None
     last_run_id: str | None = None
     last_finished_at: datetime | None = None
+    paused: bool = False
+    retry: dict[str, Any] | None = None  # the schedule's retry policy
+    overlap: str = "skip"
+    max_concurrency: int = 1
 
 
 class ScheduleList(_Out):
@@ -42,9 +47,11 @@ class SchedulerStatus(_Out):
     last_tick_at: str | None = None
     ticks: int = 0
     schedules: list[str] = []
-    active: dict[str, str] = {}
+    active: dict[str, list[str]] = {}  # schedule -> scheduled times of its fires running
+    pending: dict[str, list[dict[str, Any]]] = {}  # fires waiting to retry (retry_at) or queued
     errors: dict[str, str] = {}
     last_error: str | None = None
+    webhook: dict[str, Any] | None = None  # host, delivered, failed (never the URL's path or secret)
 
 
 class NotebookRunOut(_Out):
@@ -80,7 +87,9 @@ def schedules(svc: ServiceDep) -> ScheduleList:
             record = records.get(name)
             last = record.to_dict() if record else {}
             out.append(ScheduleOut(name=name, kind=d.kind, when=d.timing.describe(), select=list(d.select),
-                                   notebook=d.notebook, **{k: last.get(k) for k in (
+                                   notebook=d.notebook, paused=bool(last.get("paused")),
+                                   retry=d.retry.to_dict(), overlap=d.overlap,
+                                   max_concurrency=d.max_concurrency, **{k: last.get(k) for k in (
                                        "next_fire_at", "last_fire_at", "last_status", "last_run_id",
                                        "last_finished_at")}))
         return ScheduleList(schedules=out, errors=errors)
@@ -104,3 +113,28 @@ def notebook_runs(svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] =
                   notebook: Annotated[str | None, Query(max_length=1000)] = None) -> NotebookRunList:
     records = svc.call(lambda ws: ws.notebook_runs(notebook=notebook, limit=limit))
     return NotebookRunList(notebook_runs=[NotebookRunOut(**r.to_dict()) for r in records])
+
+
+@router.get("/notebook_runs/{run_id}/html", response_class=HTMLResponse,
+            summary="The archived executed notebook of a run, rendered as a page (outputs escaped)",
+            openapi_extra=requires("read"), responses=responses("RUN_NOT_FOUND", "VALIDATION_ERROR"))
+def notebook_run_page(run_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+                      svc: ServiceDep) -> HTMLResponse:
+    from pathlib import Path as FilePath
+
+    from interlace.errors import UnknownRunError
+    from interlace.server.dashboard.schedules import PAGE_CSP, notebook_page
+
+    def read(ws: Any) -> tuple[Any, Any]:
+        return ws.notebook_run(run_id), ws.root
+
+    record, root = svc.call(read)
+    if record is None:
+        raise UnknownRunError(f"no notebook run with id '{run_id}'",
+                              hint="GET /api/v1/notebook_runs lists them")
+    archive = None
+    if record.output_path:
+        candidate = FilePath(record.output_path)
+        candidate = (candidate if candidate.is_absolute() else root / candidate).resolve()
+        archive = candidate if candidate.is_relative_to((root / ".interlace").resolve()) else None
+    return HTMLResponse(notebook_page(record.to_dict(), archive), headers={"Content-Security-Policy": PAGE_CSP})
