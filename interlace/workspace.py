@@ -71,9 +71,9 @@ if TYPE_CHECKING:
     from interlace.engine.export import ExportResult
     from interlace.engine.lake import Maintenance, Snapshot
     from interlace.promote import PromoteResult
+    from interlace.state.reliability import BreakerRecord
     from interlace.streams.manager import Streams
     from interlace.streams.writer import PublishResult
-    from interlace.state.reliability import BreakerRecord
 
 __all__ = ["RunOptions", "SchemaPreview", "Workspace", "open"]
 

@@ -221,6 +221,8 @@ VERSIONS: tuple[str, ...] = (
         events BIGINT NOT NULL,
         ingested_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (stream, path, sha256)
+    );
+    """,
     # 9: reliability: retried attempts in model_runs, circuit breakers per connection, the
     # dead-letter queue, paused schedules, and fires waiting for a retry or a free slot
     """
