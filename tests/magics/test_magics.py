@@ -321,7 +321,7 @@ def test_info_and_env(shell, project: Path) -> None:
 
 @pytest.mark.parametrize("command", ["run", "plan", "dag", "show", "diff", "quality", "lineage", "docs", "migrate",
                                      "info",
-                                     "env", "forget", "serve", "help"])
+                                     "env", "forget", "serve", "stream", "schedule", "help"])
 def test_every_command_has_help(shell, command: str) -> None:
     captured = run_capturing(lambda: shell.run_line_magic("interlace", f"{command} --help"))
     assert f"%interlace {command}" in captured.stdout
@@ -334,9 +334,10 @@ def test_cell_magic_help_and_listing(shell) -> None:
     assert "%%interlace_model" in captured.stdout and "--primary-key COLUMN" in captured.stdout
     listing = run_capturing(lambda: shell.run_line_magic("interlace", "")).stdout
     assert listing.splitlines()[0] == "%interlace COMMAND [ARGS] — `%interlace COMMAND --help` describes one:"
-    assert [ln.split()[0] for ln in listing.splitlines()[1:16]] == ["run", "plan", "dag", "show", "diff", "quality",
+    assert [ln.split()[0] for ln in listing.splitlines()[1:17]] == ["run", "plan", "dag", "show", "diff", "quality",
                                                                      "lineage", "docs", "migrate", "info", "env",
-                                                                     "forget", "serve", "schedule", "help"]
+                                                                     "forget", "serve", "stream", "schedule",
+                                                                     "help"]
 
 
 def test_unknown_command_and_unknown_flag(shell) -> None:
@@ -344,7 +345,7 @@ def test_unknown_command_and_unknown_flag(shell) -> None:
         shell.run_line_magic("interlace", "rn")
     assert str(err.value) == ("%interlace has no command 'rn'. Did you mean 'run'?\n"
                               "Commands: run, plan, dag, show, diff, quality, lineage, docs, migrate, info, env, "
-                              "forget, serve, schedule, help "
+                              "forget, serve, stream, schedule, help "
                               "(`%interlace help` describes them).")
     with pytest.raises(UsageError) as err:
         shell.run_line_magic("interlace", "run --bogus")

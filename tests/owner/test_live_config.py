@@ -40,7 +40,7 @@ def test_a_bad_config_edit_keeps_the_last_good_one_and_is_reported(project: Path
         assert detail["status"] == "degraded"
         assert detail["config_error"] == str(expected.value)
         assert _get(f"{server.url}/health") == {"status": "ok", "version": interlace.__version__,
-                                                "config": "error"}
+                                                "config": "error", "breakers_open": []}
         assert ws.max_workers == 4  # the last good config
         assert [s.action for s in ws.plan().steps] == ["build", "build", "build"]  # the project still plans
         config.write_text(good.replace("max_workers: 4", "max_workers: 2"))

@@ -116,6 +116,13 @@ def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def json_errors(documented: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """``responses`` for a route whose success is not JSON (HTML, a file): FastAPI documents a
+    ``model`` under the route's media type, so the JSON error body is declared as well."""
+    ref = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+    return {status: {**entry, "content": {"application/json": ref}} for status, entry in documented.items()}
+
+
 def _request_id(request: Request) -> str | None:
     return request.scope.get("interlace.request_id")
 

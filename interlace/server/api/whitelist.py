@@ -32,8 +32,9 @@ def check_whitelist(routes: Sequence[RouteEntry], whitelist: Sequence[str]) -> N
         if not entry.startswith("/"):
             raise ConfigError(f"'{entry}' is not a path", origin="service.auth.whitelist",
                               hint="give absolute paths such as /health")
-        writes = sorted({f"{', '.join(sorted(r.methods)) or r.kind.upper()} {r.path} ({r.scope})"
-                         for r in routes if r.scope != "read" and _covers(entry, r)})
+        opened = {(r.scope != "admin", f"{', '.join(sorted(r.methods)) or r.kind.upper()} {r.path} ({r.scope})")
+                  for r in routes if r.scope != "read" and _covers(entry, r)}
+        writes = [text for _, text in sorted(opened)]  # admin routes first: the worst is named
         if writes:
             raise ConfigError(
                 f"'{entry}' would let requests without a key reach routes that need "

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 
-from interlace.server.api.errors import responses
+from interlace.server.api.errors import json_errors, responses
 from interlace.server.api.routes import ServiceDep, requires
 
 router = APIRouter(tags=["schedules"])
@@ -117,7 +117,7 @@ def notebook_runs(svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] =
 
 @router.get("/notebook_runs/{run_id}/html", response_class=HTMLResponse,
             summary="The archived executed notebook of a run, rendered as a page (outputs escaped)",
-            openapi_extra=requires("read"), responses=responses("RUN_NOT_FOUND", "VALIDATION_ERROR"))
+            openapi_extra=requires("read"), responses=json_errors(responses("RUN_NOT_FOUND", "VALIDATION_ERROR")))
 def notebook_run_page(run_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
                       svc: ServiceDep) -> HTMLResponse:
     from pathlib import Path as FilePath
