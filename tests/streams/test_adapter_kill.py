@@ -67,7 +67,11 @@ def _kill_twice(server: Any, stream: str, total: int, between: Callable[[int], N
         server.kill()
         between(k)
         server.start()
-    wait_for(lambda: _stored(server, stream) >= total, f"all {total} events", 120)
+    try:
+        wait_for(lambda: _stored(server, stream) >= total, f"all {total} events", 120)
+    except AssertionError:
+        raise AssertionError(f"after {len(seen_at_kill)} SIGKILLs only "
+                             f"{_stored(server, stream)} of {total} events arrived") from None
     return seen_at_kill
 
 
