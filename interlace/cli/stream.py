@@ -1,4 +1,9 @@
-"""``interlace stream list|show|tail|publish|replay``: the project's event streams."""
+"""``interlace stream list|show|tail|publish|replay``: the project's event streams.
+
+Each is forwarded to the process holding the warehouse (``interlace serve``) when one is live
+(:mod:`interlace.cli.forward`, calls in :mod:`interlace.owner.stream_calls`), else it opens the
+warehouse itself; either way the answer is printed by the same code.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any
 
 import click
 
-from interlace.cli.main import cli, console, open_workspace
+from interlace.cli import forward
+from interlace.cli.main import cli, console
 from interlace.cli.params import json_flag, workspace_flags
 
 
@@ -25,10 +31,10 @@ def _dump(value: Any) -> str:
 @stream.command("list")
 @workspace_flags
 @json_flag
+@forward.forwardable
 def list_streams(project_dir: str, env: str | None, as_json: bool) -> None:
     """Every stream: events stored, rate over the last minute, consumers and their lag."""
-    with open_workspace(project_dir, env) as ws:
-        rows = [ws.streams.info(name) for name in sorted(ws.streams.specs)]
+    rows = forward.answer("stream.list", project_dir, env)
     if as_json:
         print(_dump(rows))
         return
@@ -45,10 +51,10 @@ def list_streams(project_dir: str, env: str | None, as_json: bool) -> None:
 @click.argument("name")
 @workspace_flags
 @json_flag
+@forward.forwardable
 def show(name: str, project_dir: str, env: str | None, as_json: bool) -> None:
     """Stream NAME: columns, consumers, dead letters and the models that read it."""
-    with open_workspace(project_dir, env) as ws:
-        info = ws.streams.info(name)
+    info = forward.answer("stream.show", project_dir, env, stream=name)
     if as_json:
         print(_dump(info))
         return
@@ -71,20 +77,22 @@ def show(name: str, project_dir: str, env: str | None, as_json: bool) -> None:
               help="how many of the last events")
 @click.option("--follow", "-f", is_flag=True, help="keep printing new events (Ctrl-C stops)")
 @workspace_flags
+@forward.forwardable
 def tail(name: str, lines: int, follow: bool, project_dir: str, env: str | None) -> None:
-    """The last events of stream NAME, one JSON object a line."""
-    with open_workspace(project_dir, env) as ws:
-        events = ws.streams.tail(name, lines)
-        for event in events:
+    """The last events of stream NAME, one JSON object a line (-f: polls twice a second, opening
+    the warehouse for each poll unless a server holds it)."""
+    events = forward.answer("stream.tail", project_dir, env, stream=name, lines=lines)
+    for event in events:
+        print(json.dumps(event, default=str), flush=True)
+    position = events[-1]["_offset"] if events else 0
+    while follow:
+        more = forward.answer("stream.tail", project_dir, env, stream=name, lines=1000,
+                              after=position)
+        for event in more:
             print(json.dumps(event, default=str), flush=True)
-        position = events[-1]["_offset"] if events else 0
-        while follow:
-            more = ws.streams.tail(name, 1000, after=position)
-            for event in more:
-                print(json.dumps(event, default=str), flush=True)
-                position = event["_offset"]
-            if not more:
-                time.sleep(0.5)
+            position = event["_offset"]
+        if not more:
+            time.sleep(0.5)
 
 
 @stream.command("publish")
@@ -92,6 +100,7 @@ def tail(name: str, lines: int, follow: bool, project_dir: str, env: str | None)
 @click.argument("events", required=False)
 @workspace_flags
 @json_flag
+@forward.forwardable
 def publish(name: str, events: str | None, project_dir: str, env: str | None, as_json: bool) -> None:
     """Publish EVENTS (a JSON object or array; NDJSON on stdin without it) to stream NAME."""
     text = events if events is not None else sys.stdin.read()
@@ -104,14 +113,13 @@ def publish(name: str, events: str | None, project_dir: str, env: str | None, as
         except json.JSONDecodeError as exc:
             raise click.BadParameter(f"not JSON or NDJSON: {exc.msg} (line {exc.lineno})",
                                      param_hint="EVENTS") from None
-    with open_workspace(project_dir, env) as ws:
-        result = ws.streams.publish(name, batch, source="cli")
+    result = forward.answer("stream.publish", project_dir, env, stream=name, events=batch)
     if as_json:
-        print(_dump(result.to_dict()))
+        print(_dump(result))
         return
-    console.print(f"{name}: {result.accepted} stored (offsets {result.first_offset}-"
-                  f"{result.last_offset}), {result.duplicates} duplicates, "
-                  f"{result.dead_lettered} dead-lettered", markup=False)
+    console.print(f"{name}: {result['accepted']} stored (offsets {result['first_offset']}-"
+                  f"{result['last_offset']}), {result['duplicates']} duplicates, "
+                  f"{result['dead_lettered']} dead-lettered", markup=False)
 
 
 @stream.command("replay")
@@ -120,9 +128,10 @@ def publish(name: str, events: str | None, project_dir: str, env: str | None, as
 @click.option("--from", "from_offset", type=click.IntRange(1), default=1, show_default=True,
               help="the first offset delivered again")
 @workspace_flags
+@forward.forwardable
 def replay(name: str, consumer: str, from_offset: int, project_dir: str, env: str | None) -> None:
     """Deliver the events of NAME from --from on to CONSUMER again (rewinds its offset)."""
-    with open_workspace(project_dir, env) as ws:
-        ws.streams.replay(name, consumer, from_offset)
+    forward.answer("stream.replay", project_dir, env, stream=name, consumer=consumer,
+                   from_offset=from_offset)
     console.print(f"{name}: consumer {consumer} receives events from offset {from_offset} again",
                   markup=False)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from interlace.errors import InvalidOptionError, did_you_mean
 from interlace.options import PlanOptions
+from interlace.owner.stream_calls import STREAM_CALLS
 
 if TYPE_CHECKING:
     from interlace.workspace import Workspace
@@ -96,6 +97,7 @@ CALLS: dict[str, Call] = {
     "schema.history": schema_history,
     "lineage.show": lineage_show,
     "state.reset-cursor": reset_cursor,
+    **STREAM_CALLS,
 }
 
 

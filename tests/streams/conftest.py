@@ -1,9 +1,14 @@
-"""A project with streams, opened as a workspace (closed at the end of the test)."""
+"""A project with streams, opened as a workspace (closed at the end of the test); a real
+redis-server."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +57,44 @@ def open_streams(tmp_path: Path) -> Iterator[Callable[..., interlace.Workspace]]
     yield make
     for ws in opened:
         ws.close()
+
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+def wait_for(check: Callable[[], Any], what: str, deadline_s: float = 60) -> Any:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real redis-server (Debian's) on a free port, stopped at the end."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    wait_for(lambda: _pings(client), "redis-server to answer", 30)
+    yield f"redis://127.0.0.1:{port}/0"
+    client.close()
+    process.terminate()
+    process.wait(30)
+
+
+def _pings(client: Any) -> bool:
+    import redis
+
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False

@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,19 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import interlace
+from tests.streams.conftest import wait_for
 
 Open = Callable[..., interlace.Workspace]
-REDIS_SERVER = "/usr/bin/redis-server"
-
-
-def wait_for(check: Callable[[], Any], what: str, deadline_s: float = 60) -> Any:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _count(ws: interlace.Workspace, table: str) -> int:
@@ -147,34 +134,6 @@ def test_webhook_without_its_secret_says_which_variable(open_streams: Open,
                       files={})
     with pytest.raises(interlace.ConfigError, match="environment variable NO_SUCH_SECRET"):
         ws.streams.start()
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A real redis-server (Debian's) on a free port, stopped at the end."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    wait_for(lambda: _pings(client), "redis-server to answer", 30)
-    yield f"redis://127.0.0.1:{port}/0"
-    client.close()
-    process.terminate()
-    process.wait(30)
-
-
-def _pings(client: Any) -> bool:
-    import redis
-
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
 
 
 def test_redis_stream_consumer_group_acks_after_commit(open_streams: Open, redis_url: str) -> None:
