@@ -195,10 +195,11 @@ def test_edits_while_serving_show_in_the_next_plan(project: Path) -> None:
 
 
 def test_ctrl_c_in_a_forwarded_run_cancels_it_on_the_owner(project: Path) -> None:
-    gate = project / "gate"
+    gate, started = project / "gate", project / "gated-started"
     (project / "models" / "gated.py").write_text(
         "import time\nfrom pathlib import Path\nfrom interlace import model\n\n\n"
         "@model(materialize='table')\ndef gated(stg_orders):\n"
+        f"    Path({str(started)!r}).touch()\n"
         f"    while not Path({str(gate)!r}).exists():\n        time.sleep(0.02)\n    return stg_orders\n")
     with serving(project):
         cli = subprocess.Popen([sys.executable, "-m", "interlace", "run", "-d", str(project)],
@@ -207,6 +208,9 @@ def test_ctrl_c_in_a_forwarded_run_cancels_it_on_the_owner(project: Path) -> Non
         assert cli.stdout is not None
         while "stg_orders" not in (line := cli.stdout.readline()):
             assert line, cli.stderr.read() if cli.stderr else ""
+        while not started.exists():  # Ctrl-C while `gated` runs (not before it started: a race)
+            assert cli.poll() is None, cli.stderr.read() if cli.stderr else ""
+            time.sleep(0.02)
         cli.send_signal(signal.SIGINT)
         while "cancelling" not in (line := cli.stdout.readline()):  # the owner says it is cancelling
             assert line, cli.stderr.read() if cli.stderr else ""
