@@ -12,13 +12,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from interlace.errors import ConfigError
 from interlace.streams.config import StreamConfig
+
+if TYPE_CHECKING:
+    from interlace.maintenance import LakeTask
 
 __all__ = [
     "AttachConfig", "AuthConfig", "Config", "ConnectionConfig", "CorsConfig", "LoadedConfig", "LoggingConfig",
@@ -269,13 +272,41 @@ class SchedulerConfig(_Strict):
         return value
 
 
+class LakeTaskConfig(_Strict):
+    """``schedules.<name>.lake``: DuckLake maintenance (``lake: checkpoint`` is short for
+    ``{checkpoint: true}``); ``expire_older_than`` is an age such as ``7d``."""
+
+    checkpoint: bool = False
+    expire_older_than: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> LakeTaskConfig:
+        if not self.checkpoint and self.expire_older_than is None:
+            raise ValueError("says to do nothing: set 'checkpoint: true' and/or "
+                             "'expire_older_than' (an age such as 7d)")
+        if self.expire_older_than is not None:
+            from interlace.schedules import parse_duration
+
+            parse_duration(self.expire_older_than)
+        return self
+
+    def task(self) -> LakeTask:
+        from interlace.maintenance import LakeTask
+        from interlace.schedules import parse_duration
+
+        age = self.expire_older_than
+        return LakeTask(self.checkpoint, None if age is None else parse_duration(age))
+
+
 class ScheduleConfig(_Strict):
-    """One entry of ``schedules:``: a notebook (with parameters) or a selector of models, and when."""
+    """One entry of ``schedules:``: a notebook (with parameters), a selector of models, or lake
+    maintenance, and when."""
 
     notebook: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0)  # seconds for the whole notebook
     selector: str | list[str] | None = None
+    lake: LakeTaskConfig | None = None
     cron: str | None = None
     every: str | int | float | None = None
     timezone: str | None = None
@@ -284,11 +315,17 @@ class ScheduleConfig(_Strict):
     overlap: Literal["skip", "queue"] = "skip"  # a tick due while max_concurrency fires run
     max_concurrency: int = Field(default=1, ge=1)  # fires of this schedule in flight at once
 
+    @field_validator("lake", mode="before")
+    @classmethod
+    def _lake_shorthand(cls, value: Any) -> Any:
+        return {"checkpoint": True} if value == "checkpoint" else value
+
     @model_validator(mode="after")
     def _one_target(self) -> ScheduleConfig:
-        if (self.notebook is None) == (self.selector is None):
-            raise ValueError("give exactly one of 'notebook' (a .ipynb path) or 'selector' (models to run)")
-        if self.selector is not None and (self.parameters or self.timeout is not None):
+        if sum(target is not None for target in (self.notebook, self.selector, self.lake)) != 1:
+            raise ValueError("give exactly one of 'notebook' (a .ipynb path), 'selector' (models to "
+                             "run) or 'lake' (maintenance: checkpoint, expire_older_than)")
+        if self.notebook is None and (self.parameters or self.timeout is not None):
             raise ValueError("'parameters' and 'timeout' apply to a 'notebook' schedule only")
         from interlace.schedules import parse_duration, timing_of
 

@@ -91,6 +91,12 @@ class DeadLetters:
             definition = self._notebook_definition(record, payload)
             nb = notebook_runner(self._ws, definition, trigger)
             run_id, status, error = nb.run_id, nb.status, nb.error
+        elif payload.get("lake") is not None:
+            from interlace.maintenance import LakeTask, run_lake_task
+
+            now = self._ws.reliability.clock.now()
+            outcome = run_lake_task(self._ws, LakeTask.from_dict(payload["lake"]), now)
+            run_id, status, error = f"lake@{now.isoformat()}", outcome.status, outcome.error
         else:
             plan = self._ws.plan(RunOptions(select=tuple(payload.get("select") or ()), force=True))
             result = self._ws.runs.run(plan, trigger=trigger)
@@ -104,10 +110,11 @@ class DeadLetters:
         entry is updated when the run ends, through ``call`` (the server's lock)."""
         record = self.get(letter_id)
         payload = record.payload or {}
-        if record.status == "resolved" or payload.get("notebook"):
+        if record.status == "resolved" or payload.get("notebook") or payload.get("lake") is not None:
+            what = "a notebook" if payload.get("notebook") else "a lake maintenance"
             raise InvalidOptionError(
                 f"dead letter {record.id} " + ("is resolved already" if record.status == "resolved"
-                                               else "is a notebook schedule: retry it with `interlace dlq retry`"),
+                                               else f"is {what} schedule: retry it with `interlace dlq retry`"),
                 hint="only open model entries are retried from the API")
         plan = self._ws.plan(RunOptions(select=tuple(payload.get("select") or ()), force=True))
         handle = self._ws.runs.start(plan, trigger=f"dlq:{record.id}")

@@ -54,7 +54,7 @@ class Active:
     scheduled_at: datetime
     attempt: int = 1
     handle: RunHandle | None = None
-    future: Future[NotebookRunRecord] | None = None
+    future: Future[NotebookRunRecord | Outcome] | None = None  # a notebook, or lake maintenance
 
     def outcome(self) -> Outcome | None:
         """How the fire ended, once it has."""
@@ -67,6 +67,8 @@ class Active:
         if exc is not None:
             return Outcome("failed", None, str(exc), frozenset(error_names(exc)))
         record = self.future.result()
+        if isinstance(record, Outcome):
+            return record
         ename = (record.failed_cell or {}).get("ename")
         return Outcome(record.status, record.run_id, record.error,
                        frozenset({record.status, *([ename] if ename else [])}))

@@ -31,6 +31,9 @@ from interlace.retry import Clock, RetryPolicy
 
 if TYPE_CHECKING:
     from interlace.config import WebhookConfig
+    from interlace.fires import Fire
+    from interlace.schedules import ScheduleDef
+    from interlace.workspace import Workspace
 
 __all__ = ["SIGNATURE_HEADER", "Webhook", "sign"]
 
@@ -114,3 +117,15 @@ def webhook_of(config: Any, clock: Clock | None = None) -> Webhook | None:
     """The configured webhook (``notifications.webhook``), or None."""
     webhook = config.notifications.webhook
     return Webhook(webhook, clock=clock) if webhook is not None else None
+
+
+def schedule_failed(ws: Workspace, definition: ScheduleDef, fire: Fire, letter: int) -> dict[str, Any]:
+    """The notification of a schedule's fire that spent its attempts (now dead letter ``letter``)."""
+    conf = ws.loaded.config
+    hook = conf.notifications.webhook
+    base = (hook.link if hook and hook.link else f"http://{conf.service.host}:{conf.service.port}")
+    return {"event": "schedule.failed", "schedule": definition.name, "kind": definition.kind,
+            "scheduled_at": fire.scheduled_at.isoformat(), "run_id": fire.run_id,
+            "attempts": fire.attempt, "error": fire.error, "dead_letter_id": letter,
+            "link": f"{base.rstrip('/')}/dashboard?view=schedules&schedule={definition.name}",
+            "project": conf.name, "env": ws.env}

@@ -28,17 +28,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from interlace.errors import InterlaceError, UnknownScheduleError, did_you_mean
+from interlace.errors import InterlaceError
 from interlace.fires import Active, Fire, Outcome, Pending
+from interlace.maintenance import run_lake_task
 from interlace.options import RunOptions
 from interlace.retry import error_names
-from interlace.schedules import ScheduleDef, project_schedules
+from interlace.schedules import ScheduleDef, project_schedules, unknown_schedule
 
 if TYPE_CHECKING:
     from interlace.notify import Webhook
@@ -73,7 +74,7 @@ class Scheduler:
         self.errors: dict[str, str] = {}  # schedules that could not be loaded, and why
         self._active: dict[str, list[Active]] = {}
         self._pending: dict[str, list[Pending]] = {}
-        self._notebooks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="interlace-notebook")
+        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="interlace-fire")
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._mutex = threading.RLock()
@@ -243,15 +244,11 @@ class Scheduler:
         return fired
 
     def _fire(self, definition: ScheduleDef, tick: datetime, attempt: int, *, queue: bool = False) -> Fire:
+        start = {"notebook": self._fire_notebook, "lake": self._fire_lake}.get(definition.kind, self._fire_models)
+        return start(definition, tick, attempt, queue)
+
+    def _fire_models(self, definition: ScheduleDef, tick: datetime, attempt: int, queue: bool) -> Fire:
         name, trigger = definition.name, f"schedule:{definition.name}"
-        if definition.kind == "notebook":
-            if self._run_notebook is None:
-                return self._end(name, tick, "failed", "this process cannot run notebooks (no notebook runner): "
-                                 "install interlace[runner] and run `interlace serve` or `interlace scheduler`")
-            future = self._notebooks.submit(self._run_notebook, self._ws, definition, trigger)
-            self._active.setdefault(name, []).append(Active(tick, attempt, future=future))
-            self._call(lambda ws: ws.state.record_fire(name, tick, status="running", attempt=attempt))
-            return Fire(name, tick, "running", attempt=attempt)
         options = RunOptions(select=definition.select, force=True)
         try:
             handle = self._call(lambda ws: ws.runs.start(ws.plan(options), trigger=trigger,
@@ -263,6 +260,26 @@ class Scheduler:
         self._call(lambda ws: ws.state.record_fire(name, tick, status="running", run_id=handle.run_id,
                                                    attempt=attempt))
         return Fire(name, tick, "running", handle.run_id, attempt=attempt)
+
+    def _fire_notebook(self, definition: ScheduleDef, tick: datetime, attempt: int, queue: bool) -> Fire:
+        if self._run_notebook is None:
+            return self._end(definition.name, tick, "failed",
+                             "this process cannot run notebooks (no notebook runner): "
+                             "install interlace[runner] and run `interlace serve` or `interlace scheduler`")
+        trigger = f"schedule:{definition.name}"
+        return self._in_background(definition.name, tick, attempt,
+                                   self._background.submit(self._run_notebook, self._ws, definition, trigger))
+
+    def _fire_lake(self, definition: ScheduleDef, tick: datetime, attempt: int, queue: bool) -> Fire:
+        task = definition.lake
+        assert task is not None
+        work = partial(self._call, lambda ws: run_lake_task(ws, task, self._now()))
+        return self._in_background(definition.name, tick, attempt, self._background.submit(work))
+
+    def _in_background(self, name: str, tick: datetime, attempt: int, future: Future[Any]) -> Fire:
+        self._active.setdefault(name, []).append(Active(tick, attempt, future=future))
+        self._call(lambda ws: ws.state.record_fire(name, tick, status="running", attempt=attempt))
+        return Fire(name, tick, "running", attempt=attempt)
 
     def _end(self, name: str, tick: datetime, status: str, error: str | None, run_id: str | None = None,
              attempt: int | None = None) -> Fire:
@@ -291,18 +308,10 @@ class Scheduler:
             kind="schedule", schedule=name, scheduled_at=tick, run_id=outcome.run_id, attempts=attempt,
             error=outcome.error, payload=definition.payload(), now=now))
         if self.webhook is not None:
-            self.webhook.send(self._notification(definition, fire, letter))
-        return fire
+            from interlace.notify import schedule_failed
 
-    def _notification(self, definition: ScheduleDef, fire: Fire, letter: int) -> dict[str, Any]:
-        conf = self._ws.loaded.config
-        hook = conf.notifications.webhook
-        base = (hook.link if hook and hook.link else f"http://{conf.service.host}:{conf.service.port}")
-        return {"event": "schedule.failed", "schedule": definition.name, "kind": definition.kind,
-                "scheduled_at": fire.scheduled_at.isoformat(), "run_id": fire.run_id,
-                "attempts": fire.attempt, "error": fire.error, "dead_letter_id": letter,
-                "link": f"{base.rstrip('/')}/dashboard?view=schedules&schedule={definition.name}",
-                "project": conf.name, "env": self._ws.env}
+            self.webhook.send(schedule_failed(self._ws, definition, fire, letter))
+        return fire
 
     def _reap(self, now: datetime | None = None) -> list[Fire]:
         """Record the outcome of the fires that finished since the last tick."""
@@ -368,13 +377,7 @@ class Scheduler:
         return self.unknown(name)
 
     def unknown(self, name: str) -> InterlaceError:
-        if name in self.errors:
-            return UnknownScheduleError(f"schedule '{name}' is not loaded: {self.errors[name]}",
-                                        hint="fix the schedule in config.yaml and restart the scheduler")
-        known = sorted(self._defs)
-        return UnknownScheduleError(
-            f"no schedule named '{name}'.{did_you_mean(name, known)} Schedules: {', '.join(known) or 'none'}",
-            hint="`interlace schedule list` shows them; model schedules are named model:<model>")
+        return unknown_schedule(name, self._defs, self.errors)
 
     # -- the loop ----------------------------------------------------------------------------------
     def start(self, poll_interval: float | None = None) -> Scheduler:
@@ -420,7 +423,7 @@ class Scheduler:
         for handle in late:
             handle.cancel()
             handle._done.wait(timeout)
-        self._notebooks.shutdown(wait=True, cancel_futures=True)
+        self._background.shutdown(wait=True, cancel_futures=True)
         with self._mutex:
             self._reap()
         if self.webhook is not None:

@@ -19,14 +19,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from interlace.errors import ConfigError, ModelDefinitionError, NotebookError
+from interlace.errors import (
+    ConfigError,
+    InterlaceError,
+    ModelDefinitionError,
+    NotebookError,
+    UnknownScheduleError,
+    did_you_mean,
+)
 from interlace.retry import NO_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
     from interlace.config import LoadedConfig
+    from interlace.maintenance import LakeTask
     from interlace.project.spec import ModelSpec
 
-__all__ = ["ScheduleDef", "Timing", "notebook_path", "parse_duration", "project_schedules", "timing_of"]
+__all__ = ["ScheduleDef", "Timing", "notebook_path", "parse_duration", "project_schedules", "timing_of",
+           "unknown_schedule"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -118,7 +127,7 @@ class ScheduleDef:
     """One schedule: what it runs (``models`` selectors, or a ``notebook``) and when."""
 
     name: str
-    kind: str  # model | models | notebook
+    kind: str  # model | models | notebook | lake
     timing: Timing
     select: tuple[str, ...] = ()
     notebook: str | None = None
@@ -129,19 +138,30 @@ class ScheduleDef:
     retry: RetryPolicy = NO_RETRY  # a failed fire is fired again (same tick) after a delay
     overlap: str = "skip"  # skip | queue: a tick due while max_concurrency fires are in flight
     max_concurrency: int = 1
+    lake: LakeTask | None = None  # kind lake: the maintenance each fire runs
 
     def to_dict(self) -> dict[str, Any]:
         """The definition as stored in state (a change of it resets the next fire)."""
         return {"kind": self.kind, "timing": self.timing.describe(), "select": list(self.select),
                 "notebook": self.notebook, "parameters": dict(self.parameters), "timeout": self.timeout,
                 "misfire_grace_s": self.misfire_grace.total_seconds(), "retry": self.retry.to_dict(),
-                "overlap": self.overlap, "max_concurrency": self.max_concurrency}
+                "overlap": self.overlap, "max_concurrency": self.max_concurrency,
+                **({"lake": self.lake.to_dict()} if self.lake is not None else {})}
+
+    @property
+    def runs(self) -> str:
+        """What a fire runs, in a few words (listings)."""
+        if self.lake is not None:
+            return self.lake.describe()
+        return self.notebook or " ".join(self.select)
 
     def payload(self) -> dict[str, Any]:
         """What a dead letter of this schedule runs when retried."""
         if self.kind == "notebook":
             return {"schedule": self.name, "notebook": self.notebook, "parameters": dict(self.parameters),
                     "timeout": self.timeout}
+        if self.lake is not None:
+            return {"schedule": self.name, "lake": self.lake.to_dict()}
         return {"schedule": self.name, "select": list(self.select)}
 
 
@@ -212,7 +232,29 @@ def _schedules(root: Path, loaded: LoadedConfig, models: Mapping[str, ModelSpec]
                 continue
             out[name] = ScheduleDef(name, "notebook", timing, notebook=item.notebook,
                                     parameters=dict(item.parameters), timeout=item.timeout, **common)
+        elif item.lake is not None:
+            if loaded.default_connection.type != "ducklake":
+                error = ConfigError(
+                    f"key '{key}.lake' schedules DuckLake maintenance, but the default connection "
+                    f"'{conf.default_connection}' is type {loaded.default_connection.type}",
+                    origin=origin, hint=f"remove '{key}' or make the warehouse a type: ducklake connection")
+                if errors is None:
+                    raise error
+                errors[name] = str(error)
+                continue
+            out[name] = ScheduleDef(name, "lake", timing, lake=item.lake.task(), **common)
         else:
             select = (item.selector,) if isinstance(item.selector, str) else tuple(item.selector or ())
             out[name] = ScheduleDef(name, "models", timing, select=select, **common)
     return out
+
+
+def unknown_schedule(name: str, known: Mapping[str, ScheduleDef], errors: Mapping[str, str]) -> InterlaceError:
+    """The error for a schedule ``name`` that is not among ``known`` (nor loaded, per ``errors``)."""
+    if name in errors:
+        return UnknownScheduleError(f"schedule '{name}' is not loaded: {errors[name]}",
+                                    hint="fix the schedule in config.yaml and restart the scheduler")
+    names = sorted(known)
+    return UnknownScheduleError(
+        f"no schedule named '{name}'.{did_you_mean(name, names)} Schedules: {', '.join(names) or 'none'}",
+        hint="`interlace schedule list` shows them; model schedules are named model:<model>")

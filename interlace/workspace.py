@@ -475,9 +475,20 @@ class Workspace:
         lake = self._require_lake("interlace lake expire")
         cursor = self.engine.cursor()
         try:
-            return expire(cursor, lake, older_than=older_than)
+            return expire(cursor, lake, older_than=older_than, keep_from=self._change_feed_from())
         finally:
             cursor.close()
+
+    def _change_feed_from(self) -> int | None:
+        """The oldest lake snapshot a model reading ``table_changes`` resumes from (None: none)."""
+        from interlace.engine.lake import CHANGES_COLUMN, uses_table_changes
+
+        needed = []
+        for name, spec in self.project.models.items():
+            if spec.config.cursor == CHANGES_COLUMN and uses_table_changes(spec.sql):
+                mark = self.state.cursor_value(name)
+                needed.append(int(mark[1]) + 1 if mark and mark[0] == CHANGES_COLUMN and mark[1] else 0)
+        return min(needed, default=None)
 
     def preview(self, name: str, limit: int = 10, *, count: bool = True) -> tuple[list[str], list[tuple[Any, ...]], int | None]:
         """The first ``limit`` rows of a model: (column names, rows, total row count).

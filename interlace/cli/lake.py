@@ -63,3 +63,6 @@ def expire(older_than: datetime, project_dir: str, env: str | None) -> None:
     ids = ", ".join(map(str, done.expired)) or "none"
     console.print(f"expired {len(done.expired)} snapshot(s) of lake '{done.lake}' ({ids}); "
                   f"deleted {done.files_deleted} file(s)", markup=False)
+    if done.kept_from is not None:
+        console.print(f"kept snapshot {done.kept_from} and later: a model reading table_changes "
+                      "resumes from there", markup=False)

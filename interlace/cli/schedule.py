@@ -36,7 +36,7 @@ def _rows(ws: Any) -> list[dict[str, Any]]:
     for name, definition in ws.schedules().items():
         record = records.get(name)
         rows.append({"name": name, "kind": definition.kind, "when": definition.timing.describe(),
-                     "runs": definition.notebook or " ".join(definition.select),
+                     "runs": definition.runs,
                      "next_fire_at": record.next_fire_at if record else None,
                      "last_fire_at": record.last_fire_at if record else None,
                      "last_status": record.last_status if record else None,

@@ -179,7 +179,16 @@ def changes_cursor(cursor: duckdb.DuckDBPyConnection, *, lake: str | None, sql: 
             hint=f"declare the model with cursor='{CHANGES_COLUMN}' and strategy='append' "
             "(or 'merge_by_key')")
     until = current_snapshot(cursor, lake)
-    since = int(watermark) + 1 if watermark is not None else 0
+    oldest = int(cursor.execute("SELECT min(snapshot_id) FROM ducklake_snapshots(?)", [lake]).fetchall()[0][0])
+    since = int(watermark) + 1 if watermark is not None else oldest  # first build: all the feed kept
+    if since < oldest:
+        raise ExecutionError(
+            f"the model reads the change feed from snapshot {since}, but the lake '{lake}' keeps "
+            f"snapshots from {oldest} only (older ones were expired): the changes between are lost "
+            "to it", model=model, origin=origin,
+            hint=f"`interlace state reset-cursor {model}` makes it read the feed again from snapshot "
+            f"{oldest} (changes before it only the tables themselves hold); `interlace lake expire` "
+            "keeps what a change-feed model still needs, expiring by hand does not")
     return ChangesCursor(lake, since=min(since, until), until=until)
 
 
@@ -194,6 +203,7 @@ class Maintenance:
     snapshot_after: int
     expired: tuple[int, ...] = ()
     files_deleted: int = 0
+    kept_from: int | None = None  # expiry stopped here: a change-feed model still reads from it
 
 
 def checkpoint(cursor: duckdb.DuckDBPyConnection, lake: str) -> Maintenance:
@@ -203,13 +213,22 @@ def checkpoint(cursor: duckdb.DuckDBPyConnection, lake: str) -> Maintenance:
     return Maintenance(lake, before, current_snapshot(cursor, lake))
 
 
-def expire(cursor: duckdb.DuckDBPyConnection, lake: str, *, older_than: datetime) -> Maintenance:
+def expire(cursor: duckdb.DuckDBPyConnection, lake: str, *, older_than: datetime,
+           keep_from: int | None = None) -> Maintenance:
     """Forget the snapshots older than ``older_than`` (time travel before it ends) and delete the
-    data files no remaining snapshot reads."""
+    data files no remaining snapshot reads. Snapshot ``keep_from`` and later ones are kept, however
+    old: a model reading ``table_changes`` resumes from there (expiring them would lose its feed)."""
     before = current_snapshot(cursor, lake)
+    kept = None
+    if keep_from is not None:
+        first = cursor.execute("SELECT min(snapshot_time) FROM ducklake_snapshots(?) WHERE snapshot_id >= ?",
+                               [lake, keep_from]).fetchall()[0][0]
+        if first is not None and first < older_than:
+            older_than, kept = first, keep_from
     rows = cursor.execute("SELECT snapshot_id FROM ducklake_expire_snapshots(?, older_than => ?)",
                           [lake, older_than]).fetchall()
     files = cursor.execute("SELECT count(*) FROM ducklake_cleanup_old_files(?, cleanup_all => true)",
                            [lake]).fetchall()[0][0]
     return Maintenance(lake, before, current_snapshot(cursor, lake),
-                       expired=tuple(sorted(int(r[0]) for r in rows)), files_deleted=int(files))
+                       expired=tuple(sorted(int(r[0]) for r in rows)), files_deleted=int(files),
+                       kept_from=kept)

@@ -47,7 +47,7 @@ def schedule_command(ws: Workspace, options: ScheduleOptions) -> Any:
         rows = []
         for name, d in ws.schedules().items():
             r = records.get(name)
-            rows.append((name, d.kind, d.timing.describe(), d.notebook or " ".join(d.select),
+            rows.append((name, d.kind, d.timing.describe(), d.runs,
                          r.next_fire_at if r else None, r.last_status if r else None,
                          "paused" if r and r.paused else ""))
         return display(TableView(f"Schedules: {len(rows)}", ["name", "kind", "when", "runs", "next fire",

@@ -149,3 +149,127 @@ def test_lake_commands_need_a_lake(make_project) -> None:
     assert out.returncode == 2
     assert "interlace lake checkpoint needs a DuckLake warehouse; the default connection 'default' " \
         "is type duckdb" in out.stderr
+
+
+LAKE_SCHEDULES = LAKE_CONFIG + """
+    schedules:
+      nightly:
+        cron: "0 3 * * *"
+        lake: {checkpoint: true, expire_older_than: 1s}
+      flush:
+        every: 1h
+        lake: checkpoint
+"""
+
+
+def test_the_scheduler_runs_lake_maintenance_and_a_failure_is_a_dead_letter(make_project, open_ws,
+                                                                           monkeypatch) -> None:
+    from datetime import timedelta
+
+    from interlace.scheduler import Scheduler
+
+    project = make_project({**FILES, "config.yaml": LAKE_SCHEDULES})
+    _events(project, [(1, 10), (2, 20)])
+    ws = open_ws(project)
+    ws.run().raise_for_status()
+    raw = project / "lake" / "data" / "main" / "raw"
+    assert not list(raw.rglob("*.parquet"))  # inlined in the catalog until a checkpoint
+    t0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+    scheduler = Scheduler(ws)
+    defs = scheduler.load(t0)
+    assert defs["nightly"].kind == "lake"
+    assert defs["nightly"].runs == "lake: checkpoint, expire snapshots older than 1s"
+    assert defs["flush"].runs == "lake: checkpoint"
+    before = len(ws.snapshots())
+    (fire,) = [f for f in scheduler.tick(t0 + timedelta(hours=1, seconds=1)) if f.schedule == "nightly"]
+    assert fire.status == "running"
+    scheduler.wait_idle()
+    assert [f.status for f in ws.schedule_fires("nightly")] == ["success"]
+    assert [(f.status, f.error) for f in ws.schedule_fires("flush")] == [("success", None)]
+    assert list(raw.rglob("*.parquet"))  # the checkpoint wrote the inlined rows as Parquet
+    assert len(ws.snapshots()) < before  # older snapshots expired
+    assert ws.sql("SELECT s FROM total").fetchall() == [(30,)]
+    # a maintenance that fails (the disk is full, say) is a failed fire and a dead letter
+    import duckdb
+
+    import interlace.engine.lake as lake_module
+
+    real, calls = lake_module.checkpoint, []
+
+    def full_disk(cursor, lake):
+        calls.append(lake)
+        if len(calls) == 1:
+            raise duckdb.IOException("IO Error: No space left on device")
+        return real(cursor, lake)
+
+    monkeypatch.setattr(lake_module, "checkpoint", full_disk)
+    _events(project, [(3, 30)])
+    ws.run().raise_for_status()
+    scheduler.trigger("flush", t0 + timedelta(days=1))
+    scheduler.wait_idle()
+    failed = ws.schedule_fires("flush")[0]
+    assert failed.status == "failed"
+    assert failed.error == "lake maintenance failed: IO Error: No space left on device"
+    (letter,) = ws.dlq.list("open")
+    assert letter.payload == {"schedule": "flush", "lake": {"checkpoint": True, "expire_older_than_s": None}}
+    retried = ws.dlq.retry(letter.id)  # space was freed: the retry resolves it
+    assert (retried.status, retried.letter.status) == ("success", "resolved")
+    scheduler.stop()
+
+
+def test_a_lake_schedule_needs_a_lake_warehouse_and_something_to_do(make_project) -> None:
+    from interlace.errors import ConfigError
+
+    project = make_project({"models/n.sql": "SELECT 1 AS n", "config.yaml": """
+        schedules:
+          nightly: {cron: "0 3 * * *", lake: checkpoint}
+    """})
+    out = run_cli("schedule", "list", "--project-dir", str(project))
+    assert out.returncode == 2
+    said = " ".join(out.stderr.split())
+    assert ("config.yaml: key 'schedules.nightly.lake' schedules DuckLake maintenance, but the default "
+            "connection 'default' is type duckdb Fix: remove 'schedules.nightly' or make the warehouse a "
+            "type: ducklake connection") in said
+    (project / "config.yaml").write_text(LAKE_CONFIG.replace("\n    ", "\n") + (
+        "schedules:\n  nightly: {cron: '0 3 * * *', lake: {checkpoint: false}}\n"))
+    with pytest.raises(ConfigError, match="says to do nothing: set 'checkpoint: true' and/or "
+                                          "'expire_older_than'"):
+        from interlace import open as open_project
+
+        open_project(project)
+
+
+def test_expire_keeps_what_a_change_feed_model_still_reads(make_project, open_ws) -> None:
+    project = make_project(FILES)
+    _events(project, [(1, 10), (2, 20)])
+    ws = open_ws(project)
+    ws.run().raise_for_status()
+    _events(project, [(3, 30)])
+    ws.run("raw").raise_for_status()  # new rows in raw that feed has not read yet
+    watermark = int(ws.state.cursor_value("feed")[1])
+    done = ws.lake_expire(datetime.now(UTC))
+    assert done.kept_from == watermark + 1 and done.expired
+    assert min(s.id for s in ws.snapshots()) <= watermark + 1
+    ws.run().raise_for_status()  # feed resumes where it stopped: nothing is lost to it
+    assert sorted(ws.sql("SELECT id FROM feed WHERE change_type = 'insert'").fetchall()) == [(1,), (2,), (3,)]
+
+
+def test_a_change_feed_expired_by_hand_is_an_error_that_says_how_to_recover(make_project, open_ws) -> None:
+    from interlace.errors import ExecutionError
+
+    project = make_project(FILES)
+    _events(project, [(1, 10), (2, 20)])
+    ws = open_ws(project)
+    ws.run().raise_for_status()
+    _events(project, [(4, 40)])
+    ws.run("raw").raise_for_status()
+    ws.run("raw").raise_for_status()
+    ws.sql("SELECT * FROM ducklake_expire_snapshots('lake', older_than => now())").fetchall()
+    with pytest.raises(ExecutionError) as info:
+        ws.run("feed").raise_for_status()
+    oldest = min(s.id for s in ws.snapshots())
+    assert "the model reads the change feed from snapshot " in str(info.value)
+    assert f"but the lake 'lake' keeps snapshots from {oldest} only (older ones were expired)" in str(info.value)
+    assert info.value.hint.startswith("`interlace state reset-cursor feed` makes it read the feed again")
+    assert ws.reset_cursor("feed")
+    ws.run("feed").raise_for_status()  # from the oldest snapshot kept

@@ -41,7 +41,7 @@ def schedules_table(rows: Sequence[Mapping[str, Any]], runs: Mapping[str, Mappin
         link = notebook_link(run_id) if r["kind"] == "notebook" and run_id in runs else esc(run_id)
         state = status("paused") if r.get("paused") else status(r.get("last_status") or "-")
         retry = r.get("retry") or {}
-        out.append([r["name"], r["kind"], r["when"], r.get("notebook") or " ".join(r.get("select") or ()),
+        out.append([r["name"], r["kind"], r["when"], r.get("runs") or r.get("notebook") or " ".join(r.get("select") or ()),
                     r.get("next_fire_at"), r.get("last_fire_at"), state, link,
                     f"{retry.get('max_attempts', 1)} attempts" if retry.get("max_attempts", 1) > 1 else "-"])
     return table(cols, out, raw=("status", "last run"), css_id="il-schedules")
@@ -163,7 +163,7 @@ def read_schedules(ws: Any) -> dict[str, Any]:
         record = records.get(name)
         last = record.to_dict() if record else {}
         rows.append({"name": name, "kind": d.kind, "when": d.timing.describe(), "select": list(d.select),
-                     "notebook": d.notebook, "retry": d.retry.to_dict(), **last})
+                     "notebook": d.notebook, "runs": d.runs, "retry": d.retry.to_dict(), **last})
     notebook_runs = [r.to_dict() for r in ws.notebook_runs(limit=20)]
     return {"schedules": rows, "errors": errors, "notebook_runs": notebook_runs,
             "dead_letters": [x.to_dict() for x in ws.dlq.list("open", limit=100)],

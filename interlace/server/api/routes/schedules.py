@@ -21,10 +21,12 @@ class _Out(BaseModel):
 
 class ScheduleOut(_Out):
     name: str
-    kind: str  # model | models | notebook
+    kind: str  # model | models | notebook | lake
     when: str
     select: list[str]
     notebook: str | None = None
+    lake: dict[str, Any] | None = None  # kind lake: checkpoint, expire_older_than_s
+    runs: str = ""  # what a fire runs, in a few words
     next_fire_at: datetime | None = None
     last_fire_at: datetime | None = None
     last_status: str | None = None
@@ -88,6 +90,7 @@ def schedules(svc: ServiceDep) -> ScheduleList:
             last = record.to_dict() if record else {}
             out.append(ScheduleOut(name=name, kind=d.kind, when=d.timing.describe(), select=list(d.select),
                                    notebook=d.notebook, paused=bool(last.get("paused")),
+                                   lake=d.lake.to_dict() if d.lake else None, runs=d.runs,
                                    retry=d.retry.to_dict(), overlap=d.overlap,
                                    max_concurrency=d.max_concurrency, **{k: last.get(k) for k in (
                                        "next_fire_at", "last_fire_at", "last_status", "last_run_id",
