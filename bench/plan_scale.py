@@ -16,15 +16,23 @@ which is what a parse cache (interlace keeps one in .interlace/cache/) saves.
 Target (issue 7): cold total <= 2 s (dbt's Rust engine parses 10k models in about 0.6 s; Python dbt
 takes minutes).
 
-    python bench/plan_scale.py [--models 10000] [--layers 20] [--repeat 3]
+    python bench/plan_scale.py [--models 10000] [--layers 20] [--repeat 3] [--baseline DIR]
+
+With ``--baseline DIR`` (another checkout, e.g. ``git worktree add /tmp/base main``) every timed
+process runs once with this tree and once with DIR on ``PYTHONPATH``, interleaved, from a neutral
+working directory (``python -c`` puts the working directory first on ``sys.path``), and the cold
+and warm totals are given as ratios this/baseline.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from benchkit import DATA_DIR, Timing, figure, machine_info, remove
 from layered import LayeredProject
@@ -58,8 +66,13 @@ print(json.dumps({"total": time.perf_counter() - t0, "models": len(texts)}))
 """
 
 
-def fresh(script: str, *args: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True)
+THIS_TREE = Path(__file__).resolve().parents[1]
+
+
+def fresh(script: str, *args: str, tree: Path = THIS_TREE) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env,
+                         cwd=tempfile.gettempdir())
     if out.returncode != 0:
         sys.stderr.write(out.stderr[-4000:])
         raise SystemExit("the timed process failed")
@@ -71,6 +84,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=10_000)
     parser.add_argument("--layers", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with, interleaved")
     args = parser.parse_args()
     print(machine_info({"benchmark": f"parse and plan: {args.models} generated SQL models in {args.layers} layers; "
                                      f"best of {args.repeat}; fresh process; cold = no warehouse, no .interlace/ (parse cache)"}))
@@ -80,13 +94,18 @@ def main() -> None:
 
     runs: list[dict[str, float]] = []
     warm: list[dict[str, float]] = []
+    base_runs: list[dict[str, float]] = []
+    base_warm: list[dict[str, float]] = []
     floors: list[float] = []
+    trees = [(THIS_TREE, runs, warm)] + ([(args.baseline.resolve(), base_runs, base_warm)] if args.baseline else [])
     for _ in range(args.repeat):
-        for leftover in ("warehouse.duckdb", "warehouse.duckdb.wal", ".interlace"):
-            remove(root / leftover)  # cold: no warehouse, no parse cache
-        runs.append(fresh(PLAN, str(root)))
-        warm.append(fresh(PLAN, str(root)))  # again, files unchanged: what a parse cache saves
+        for tree, cold_list, warm_list in trees:
+            for leftover in ("warehouse.duckdb", "warehouse.duckdb.wal", ".interlace"):
+                remove(root / leftover)  # cold: no warehouse, no parse cache
+            cold_list.append(fresh(PLAN, str(root), tree=tree))
+            warm_list.append(fresh(PLAN, str(root), tree=tree))  # files unchanged: the parse cache
         floors.append(fresh(FLOOR, str(root))["total"])
+        print(f"  repetition done, load {os.getloadavg()[0]:.2f}", flush=True)
     if runs[0]["models"] != args.models:
         raise SystemExit(f"discovered {runs[0]['models']} models, expected {args.models}")
     best = min(runs, key=lambda r: r["total"])
@@ -104,6 +123,15 @@ def main() -> None:
     figure("again: discover (files unchanged)", best_warm["discover"], base=best["discover"], base_name="cold")
     figure(f"again: discover + plan {args.models} models, total", Timing(tuple(r["total"] for r in warm)),
            base=TARGET_S, base_name="target")
+    if base_runs:
+        base_total = Timing(tuple(r["total"] for r in base_runs))
+        base_again = Timing(tuple(r["total"] for r in base_warm))
+        print()
+        figure("baseline cold: discover + plan, total", base_total)
+        figure("this tree cold / baseline cold", total, base=base_total, base_name="baseline")
+        figure("baseline again: discover + plan, total", base_again)
+        figure("this tree again / baseline again", Timing(tuple(r["total"] for r in warm)), base=base_again,
+               base_name="baseline")
 
 if __name__ == "__main__":
     main()

@@ -168,6 +168,7 @@ class Workspace:
                                                  functions=self.functions)
                 for spec in self._declared.values():  # cells declared them: they outlive a reload()
                     self._project.declare(spec)
+                self._sources.looked()  # a slow discovery is not followed at once by another walk
             return self._project
 
     def _see_edits(self, changed: frozenset[str]) -> None:

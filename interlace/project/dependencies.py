@@ -19,8 +19,10 @@ from sqlglot.tokens import Token, TokenType
 from interlace.errors import ModelParseError
 from interlace.origin import Origin, at_line
 from interlace.project.source_files import check_nesting
+from interlace.project.sql_scan import FILE_READERS, GENERATORS
 
-__all__ = ["analyse_sql", "normalize_sql", "parse_sql", "sql_references", "table_reference"]
+__all__ = ["analyse_sql", "normalize_sql", "parse_sql", "sql_references", "table_reference",
+           "too_many_statements"]
 
 _DUCKDB = Dialect.get_or_raise("duckdb")
 _FILE_LIKE = re.compile(r"[./\\*]")
@@ -83,12 +85,7 @@ def analyse_sql(sql: str, *, model: str, path: str | Origin, first_line: int,
 def _references(statements: list[exp.Expression], *, model: str, path: str | Origin, first_line: int,
                 allow_many: bool) -> tuple[str, ...]:
     if len(statements) > 1 and not allow_many:
-        raise ModelParseError(
-            f"the model holds {len(statements)} SQL statements; a model is one query",
-            model=model, origin=at_line(path, first_line),
-            hint="split it into several models (each with its own -- @model(name=...) header), "
-            "or use materialize=\"none\" for a block of side-effect statements",
-        )
+        raise too_many_statements(len(statements), model=model, path=path, first_line=first_line)
     refs: dict[str, None] = {}
     for statement in statements:
         targets = {id(t) for t in _write_targets(statement)}
@@ -109,6 +106,15 @@ def _references(statements: list[exp.Expression], *, model: str, path: str | Ori
     return tuple(refs)
 
 
+def too_many_statements(count: int, *, model: str, path: str | Origin, first_line: int) -> ModelParseError:
+    return ModelParseError(
+        f"the model holds {count} SQL statements; a model is one query",
+        model=model, origin=at_line(path, first_line),
+        hint="split it into several models (each with its own -- @model(name=...) header), "
+        "or use materialize=\"none\" for a block of side-effect statements",
+    )
+
+
 def _changes_of(table: exp.Table) -> str | None:
     """The table a ``table_changes('name')`` call reads (interlace.engine.lake), else None."""
     call = table.this
@@ -118,14 +124,6 @@ def _changes_of(table: exp.Table) -> str | None:
     return args[0].name if args and isinstance(args[0], exp.Literal) and args[0].is_string else None
 
 
-# Table functions that read files; their string arguments are file paths or globs.
-FILE_READERS = frozenset({
-    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto",
-    "read_ndjson", "read_ndjson_auto", "read_json_objects", "read_text", "read_blob", "read_xlsx",
-    "sniff_csv",
-})
-# Table functions that generate rows from nothing external.
-GENERATORS = frozenset({"range", "generate_series", "unnest", "values"})
 
 
 def _files(statements: list[exp.Expression]) -> tuple[str, ...] | None:
@@ -159,7 +157,10 @@ def table_reference(table: exp.Table) -> str:
 
 
 def _write_targets(statement: exp.Expression) -> list[exp.Table]:
-    if isinstance(statement, exp.Create | exp.Insert | exp.Delete | exp.Update | exp.Drop):
+    if isinstance(statement, exp.Drop):  # DROP TABLE a, b: sqlglot keeps them in `tables`
+        dropped = statement.args.get("tables") or [statement.this]
+        return [t for t in dropped if isinstance(t, exp.Table)]
+    if isinstance(statement, exp.Create | exp.Insert | exp.Delete | exp.Update):
         target = statement.this
         if isinstance(target, exp.Schema):
             target = target.this

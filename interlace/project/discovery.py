@@ -44,22 +44,24 @@ def discover_models(root: Path, paths: list[str],
     specs: list[ModelSpec] = []
     cache = ParseCache(root)
     seen: set[str] = set()
+    dirs: dict[Path, Path] = {}  # resolved directories, for check_inside
     for path in model_files(root, paths):
         rel = path.relative_to(root).as_posix()
         if broken is None:
-            specs.extend(_load(path, rel, cache, seen, root))
+            specs.extend(_load(path, rel, cache, seen, root, dirs))
             continue
         try:
-            specs.extend(_load(path, rel, cache, seen, root))
+            specs.extend(_load(path, rel, cache, seen, root, dirs))
         except ProjectError as exc:
             broken[rel] = exc
     cache.save(keep=seen)
     return specs
 
 
-def _load(path: Path, rel: str, cache: ParseCache, seen: set[str], root: Path) -> list[ModelSpec]:
+def _load(path: Path, rel: str, cache: ParseCache, seen: set[str], root: Path,
+          dirs: dict[Path, Path]) -> list[ModelSpec]:
     """The models of one file (never one that links out of the project)."""
-    check_inside(path, root, display=rel)
+    check_inside(path, root, display=rel, resolved_dirs=dirs)
     if path.suffix == ".sql":
         seen.add(rel)
         text = read_text(path, display=rel, limit=MAX_MODEL_BYTES, error=ModelParseError)

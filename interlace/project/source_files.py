@@ -24,14 +24,27 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):.1f} MiB" if size >= 1 << 20 else f"{size / 1024:.0f} KiB"
 
 
-def check_inside(path: Path, root: Path, *, display: str, error: type[ProjectError] = ModelDefinitionError) -> None:
-    """Refuse ``path`` when it (a link, or a link in its parents) leads outside ``root``."""
+def check_inside(path: Path, root: Path, *, display: str, error: type[ProjectError] = ModelDefinitionError,
+                 resolved_dirs: dict[Path, Path] | None = None) -> None:
+    """Refuse ``path`` when it (a link, or a link in its parents) leads outside ``root``.
+
+    ``resolved_dirs`` (one dict per discovery) remembers the resolved parent directories, so that
+    a file that is not itself a link costs one ``lstat`` instead of resolving its whole path."""
     try:
-        resolved = path.resolve(strict=True)
+        if resolved_dirs is not None and not path.is_symlink():
+            parent = resolved_dirs.get(path.parent)
+            if parent is None:
+                parent = resolved_dirs[path.parent] = path.parent.resolve(strict=True)
+            if root not in resolved_dirs:
+                resolved_dirs[root] = root.resolve()
+            resolved = parent / path.name
+        else:
+            resolved = path.resolve(strict=True)
     except (OSError, RuntimeError) as exc:  # a dangling link or a loop of links
         raise error(f"the file cannot be read: {getattr(exc, 'strerror', None) or exc}", origin=display,
                     hint="remove the broken link, or point it at a file inside the project") from None
-    if not resolved.is_relative_to(root.resolve()):
+    base = resolved_dirs[root] if resolved_dirs is not None and root in resolved_dirs else root.resolve()
+    if not resolved.is_relative_to(base):
         raise error("the file is a link to a file outside the project directory", origin=display,
                     hint="copy the file into the project instead of linking to it "
                          "(interlace does not follow links out of the project)")

@@ -16,8 +16,9 @@ from typing import Any
 from interlace import kinds
 from interlace.errors import ModelDefinitionError, ModelParseError
 from interlace.origin import Origin, at_line
-from interlace.project.dependencies import analyse_sql, normalize_sql
+from interlace.project.dependencies import normalize_sql
 from interlace.project.spec import ModelSpec, make_spec
+from interlace.project.sql_check import analyse_model_sql
 
 __all__ = ["parse_sql_models", "sql_model"]
 
@@ -59,13 +60,17 @@ def sql_model(body: str, *, keywords: dict[str, Any], origin: Origin, body_origi
     if not sql:
         raise ModelDefinitionError("the model has no SQL after its header", model=name,
                                    origin=origin, hint="write a SELECT below the header")
-    refs, files = analyse_sql(
-        sql, model=name, path=body_origin, first_line=body_origin.line or 1,
-        allow_many=_runs_statements(keywords),
-    ) if "dependencies" not in keywords else ((), None)
+    refs: tuple[str, ...]
+    files: tuple[str, ...] | None
+    if "dependencies" in keywords:
+        refs, files, normalized = (), None, normalize_sql(sql)
+    else:
+        found = analyse_model_sql(sql, model=name, path=body_origin, first_line=body_origin.line or 1,
+                                  allow_many=_runs_statements(keywords))
+        refs, files, normalized = found.references, found.files, found.normalized
     return make_spec(
         kind="sql", origin=origin, keywords=keywords, default_name=default_name, declared_by=declared_by,
-        sql=sql, source=sql, inferred_dependencies=refs, file_inputs=files, normalized=normalize_sql(sql),
+        sql=sql, source=sql, inferred_dependencies=refs, file_inputs=files, normalized=normalized,
     )
 
 

@@ -56,6 +56,11 @@ class SourceWatch:
         self.signature = source_signature(root, self.model_paths)
         self._checked = time.monotonic()
 
+    def looked(self) -> None:
+        """The caller has just read the sources (a discovery): the next look waits ``interval``
+        again. An edit made meanwhile still differs from ``signature`` and is seen then."""
+        self._checked = time.monotonic()
+
     def poll(self) -> frozenset[str]:
         """The kinds of sources that changed (empty when nothing did, or it is too soon to look)."""
         now = time.monotonic()
