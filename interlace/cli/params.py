@@ -59,3 +59,11 @@ def workspace_flags(command: F) -> F:
 
 def json_flag(command: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="print JSON for machines")(command)
+
+
+def only_defaults(keep: tuple[str, ...] = ("project_dir", "env")) -> bool:
+    """Whether every parameter of the current command but ``keep`` was left at its default (none
+    given on the command line or through an environment variable)."""
+    context = click.get_current_context()
+    return all(context.get_parameter_source(name) == click.core.ParameterSource.DEFAULT
+               for name in context.params if name not in keep)

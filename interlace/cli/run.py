@@ -9,12 +9,9 @@ from typing import Any
 
 from rich.markup import escape
 
-from interlace.cli import forward
+from interlace.cli import forward, nochange
 from interlace.cli.main import cli, console, open_workspace
-from interlace.cli.params import build_options, json_flag, options_from, workspace_flags
-from interlace.cli.progress import Progress, print_summary
-from interlace.engine.preview import SchemaPreview
-from interlace.errors import error_from_dict
+from interlace.cli.params import build_options, json_flag, only_defaults, options_from, workspace_flags
 from interlace.options import PlanOptions, RunOptions
 
 
@@ -30,9 +27,15 @@ def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None
     recorded as cancelled (exit status 130). While `interlace serve` (or a kernel) holds the
     warehouse, the run is sent to it and its progress shown here.
     """
+    plain = not as_json and only_defaults()
+    if plain and forward.owner_client(project_dir, env) is None:
+        nochange.answer(project_dir, env)  # exits when nothing changed since a no-change run
+    from interlace.cli.progress import Progress, print_summary
+
     options = build_options(RunOptions, values)
     progress = None if as_json else Progress(console)
     result = forward.run(project_dir, env, options, progress)
+    pending = None
     if result is None:
         with open_workspace(project_dir, env) as ws:
             the_plan = ws.plan(options)
@@ -40,6 +43,10 @@ def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None
                 ws.events.subscribe(progress)
             # Ctrl-C inside cancels the run and returns its result
             result = ws.apply(the_plan, trigger="cli")
+            if plain and result.status == "success":
+                pending = nochange.pending(ws, the_plan)
+        if pending is not None:  # after closing: closing the warehouse writes it
+            pending.write(env, result.run_id)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:
@@ -54,6 +61,9 @@ def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None
 @forward.forwardable
 def plan(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None:
     """Show what `run` would build, and why, without writing anything."""
+    from interlace.engine.preview import SchemaPreview
+    from interlace.errors import error_from_dict
+
     options = build_options(PlanOptions, values)
     answer = forward.answer("plan", project_dir, env, **dataclasses.asdict(options))
     if as_json:
