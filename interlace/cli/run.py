@@ -11,7 +11,13 @@ from rich.markup import escape
 
 from interlace.cli import forward, nochange
 from interlace.cli.main import cli, console, open_workspace
-from interlace.cli.params import build_options, json_flag, only_defaults, options_from, workspace_flags
+from interlace.cli.params import (
+    build_options,
+    json_flag,
+    only_defaults,
+    options_from,
+    workspace_flags,
+)
 from interlace.options import PlanOptions, RunOptions
 
 
