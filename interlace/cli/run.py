@@ -31,7 +31,9 @@ def run(project_dir: str, env: str | None, as_json: bool, **values: Any) -> None
 
     Exits 1 when a model fails. Ctrl-C cancels: running models are rolled back and the run is
     recorded as cancelled (exit status 130). While `interlace serve` (or a kernel) holds the
-    warehouse, the run is sent to it and its progress shown here.
+    warehouse, the run is sent to it and its progress shown here. A plain `interlace run` when
+    nothing changed since the last run that built nothing answers at once, without opening the
+    warehouse (and records no run).
     """
     plain = not as_json and only_defaults()
     if plain and forward.owner_client(project_dir, env) is None:
