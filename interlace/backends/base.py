@@ -7,6 +7,7 @@ views, runs queries in its dialect, writes views and tables (each strategy it li
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -82,6 +83,11 @@ class Backend:
     def write_table(self, relation: Relation, sql: str, spec: ModelSpec, check: Check) -> WriteStats:
         """Write ``sql``'s rows with ``spec``'s strategy; ``check`` runs before they become visible."""
         raise NotImplementedError
+
+    def exclusive(self) -> contextlib.AbstractContextManager[Any]:
+        """Held around one model's build: a connection that one thread at a time may use (an ibis
+        backend over one DBAPI connection) returns a lock; a Spark session takes every thread."""
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         """Release what this workspace holds (a process-wide session may stay for the next one)."""

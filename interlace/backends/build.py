@@ -83,6 +83,15 @@ def build_on(ctx: BuildContext, backend: Backend, engine_of: Callable[[ModelSpec
     moved: list[str] = []
     memory = [u for u in upstream_through_inlined(spec.name, ctx.models, ctx.upstream)
               if is_in_memory(ctx.models[u]) and u in ctx.memory]
+    with backend.exclusive():
+        stats, checks = _build_on(ctx, backend, engine_of, prefix, moved, memory)
+    with ctx.engine.transaction(ctx.cursor):
+        return _record_success(ctx, stats, clock, checks)
+
+
+def _build_on(ctx: BuildContext, backend: Backend, engine_of: Callable[[ModelSpec], str], prefix: str,
+              moved: list[str], memory: list[str]) -> tuple[WriteStats, Any]:
+    spec = ctx.spec
     try:
         with _registered(ctx.cursor, {memory_name(u): ctx.memory[u] for u in memory}):
             if spec.kind == "sql":
@@ -116,8 +125,7 @@ def build_on(ctx: BuildContext, backend: Backend, engine_of: Callable[[ModelSpec
     finally:
         for name in moved:
             backend.unregister(name)
-    with ctx.engine.transaction(ctx.cursor):
-        return _record_success(ctx, stats, clock, checks)
+    return stats, checks
 
 
 def _checks(ctx: BuildContext, backend: Backend, relation: Any) -> Any:
@@ -140,7 +148,8 @@ def _translated(ctx: BuildContext, backend: Backend, sql: str, prefix: str, move
     except Untranslatable as exc:
         raise ExecutionError(
             f"{exc.construct} has no translation from DuckDB SQL to {backend.dialect} "
-            f"(the model runs on {backend.label})", model=spec.name, origin=_line_of(spec, exc.keyword),
+            f"(the model runs on {backend.label})", model=spec.name,
+            origin=_line_of(spec, exc.keyword, ctx.engine.project_dir),
             hint=f"write the query without {exc.construct} (so that it runs on both engines), "
             "or make it a Python model (ibis compiles it for each engine), or run it in DuckDB "
             "(connection='default')") from exc
@@ -150,12 +159,14 @@ def _translated(ctx: BuildContext, backend: Backend, sql: str, prefix: str, move
     return translated.sql
 
 
-def _line_of(spec: ModelSpec, keyword: str) -> str:
+def _line_of(spec: ModelSpec, keyword: str, root: Path | None) -> str:
     """``file:line`` of the first line from the model's header on that holds ``keyword``."""
     origin = spec.origin
     start = (origin.line or 1) - 1
     try:
-        lines = Path(origin.path).read_text(encoding="utf-8").splitlines()
+        path = Path(origin.path)
+        lines = (path if path.is_absolute() or root is None else root / path).read_text(
+            encoding="utf-8").splitlines()
     except OSError:
         return str(origin)
     hit = next((i for i in range(start, len(lines)) if keyword.lower() in lines[i].lower()), None)

@@ -134,23 +134,38 @@ class IbisBackend(Backend):
         return self.ibis().sql(sql, dialect=self.dialect).to_pyarrow()
 
     def register(self, name: str, table: pa.Table) -> None:
-        self.ibis().create_table(name, obj=table, temp=True, overwrite=True)
+        import ibis
+
+        con = self.ibis()
+        # the schema first, then the rows: ibis 12 on DuckDB fails on create_table(obj=..., temp=True)
+        con.create_table(name, schema=ibis.Schema.from_pyarrow(table.schema), temp=True)
+        con.insert(name, obj=table)
 
     def unregister(self, name: str) -> None:
-        self.ibis().drop_table(name, force=True)
+        self._drop("TABLE", name, None)
+
+    def _drop(self, kind: str, name: str, database: str | None) -> None:
+        """``DROP <kind> IF EXISTS`` written here: ibis 12's ``drop_table`` loses the table name
+        under sqlglot 30 (it runs ``DROP TABLE IF EXISTS`` with no name)."""
+        target = exp.table_(name, db=database, quoted=True).sql(dialect=self.dialect)
+        self.ibis().raw_sql(f"DROP {kind} IF EXISTS {target}")  # (DuckDB's raw_sql returns its connection)
 
     def keep(self, schema: str, name: str, view: str) -> str:
         con = self.ibis()
         from interlace.engine.relation import Relation
 
         database = self._database(Relation(schema, name))
-        con.create_table(name, obj=con.table(view), database=database, overwrite=True)
+        self._drop("TABLE", name, database)
+        con.create_table(name, obj=con.table(view), database=database)
         return exp.table_(name, db=database, quoted=True).sql(dialect=self.dialect)
 
     def write_view(self, relation: Relation, sql: str) -> None:
         con = self.ibis()
-        con.create_view(relation.name, con.sql(sql, dialect=self.dialect),
-                        database=self._database(relation), overwrite=True)
+        database = self._database(relation)
+        expr = con.sql(sql, dialect=self.dialect)
+        kind = self._catalog().get(f"{relation.schema}.{relation.name}", {}).get("kind", "view")
+        self._drop(kind.upper(), relation.name, database)
+        con.create_view(relation.name, expr, database=database)
         self._record(relation, "view")
 
     def write_table(self, relation: Relation, sql: str, spec: ModelSpec, check: Check) -> WriteStats:
@@ -163,19 +178,25 @@ class IbisBackend(Backend):
         stage = f"__interlace_new_{relation.name}"
         staged = new.union(con.table(relation.name, database=database)) \
             if spec.strategy == "append" and exists else new
-        con.create_table(stage, obj=staged, database=database, overwrite=True)
+        self._drop("TABLE", stage, database)
+        con.create_table(stage, obj=staged, database=database)
         try:
             check(Rel(relation.schema, stage, catalog=relation.catalog))
             rows = int(new.count().to_pyarrow().as_py())
             if spec.strategy == "append" and exists:
                 con.insert(relation.name, obj=new, database=database)
             else:
+                previous = self._catalog().get(f"{relation.schema}.{relation.name}", {}).get("kind")
+                self._drop((previous or "table").upper(), relation.name, database)
                 con.create_table(relation.name, obj=con.table(stage, database=database),
-                                 database=database, overwrite=True)
+                                 database=database)
         finally:
-            con.drop_table(stage, database=database, force=True)
+            self._drop("TABLE", stage, database)
         self._record(relation, "table")
         return WriteStats(rows=rows, inserted=rows)
+
+    def exclusive(self) -> threading.RLock:  # type: ignore[override]
+        return self._lock
 
     def close(self) -> None:
         with self._lock:
