@@ -445,7 +445,7 @@ class Workspace:
         spec = self.project.get(name)
         self._require_table(spec)
         relation = self.project.relation(spec)
-        if relation.catalog in self.backends:  # a table kept on an engine: its ibis table
+        if relation.catalog is not None and relation.catalog in self.backends:  # kept on an engine
             if self.engine.key(relation) not in self.backends.relations():
                 raise StateError(f"model '{name}' has not been built yet ({relation} does not exist)",
                                  model=name, hint=f"run `interlace run {name}` first")

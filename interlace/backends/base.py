@@ -7,6 +7,7 @@ views, runs queries in its dialect, writes views and tables (each strategy it li
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import uuid
 from collections.abc import Callable, Mapping
@@ -30,7 +31,7 @@ __all__ = ["Backend", "BackendCursor", "Check"]
 Check = Callable[["Relation"], Any]  # runs the model's quality checks on a relation; raises on failure
 
 
-class Backend:
+class Backend(abc.ABC):
     """One engine connection (subclasses: ``SparkBackend``, ``IbisBackend``)."""
 
     type: ClassVar[str]
@@ -49,46 +50,52 @@ class Backend:
         return f"engine '{self.name}' ({self.type})"
 
     # -- what subclasses implement ------------------------------------------------------------------
+    @abc.abstractmethod
     def ibis(self) -> Any:
         """An ibis backend over this engine (Python models get its tables)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def relations(self) -> dict[tuple[str, str, str], str]:
-        raise NotImplementedError
+        """lower-cased (connection, schema, name) -> 'table' or 'view' of what interlace built there."""
 
+    @abc.abstractmethod
     def columns(self, relation: Relation) -> list[tuple[str, str]]:
-        raise NotImplementedError
+        """(column, type) of one of its relations; [] when it does not exist."""
 
+    @abc.abstractmethod
     def query(self, sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Column names and rows of ``sql`` (this engine's dialect, ``:name`` parameters)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def to_arrow(self, sql: str) -> pa.Table:
-        raise NotImplementedError
+        """The rows of ``sql`` (this engine's dialect) as Arrow."""
 
+    @abc.abstractmethod
     def register(self, name: str, table: pa.Table) -> None:
         """``table`` as a temporary view ``name`` of this engine's session."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def unregister(self, name: str) -> None:
-        raise NotImplementedError
+        """Drop the temporary view ``name`` (what :meth:`register` made)."""
 
+    @abc.abstractmethod
     def write_view(self, relation: Relation, sql: str) -> None:
-        raise NotImplementedError
+        """``CREATE OR REPLACE VIEW`` ``relation`` as ``sql``, recorded in the engine's catalog."""
 
+    @abc.abstractmethod
     def keep(self, schema: str, name: str, view: str) -> str:
         """Temporary view ``view`` written as a table ``schema.name`` of the engine; its SQL name."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def write_table(self, relation: Relation, sql: str, spec: ModelSpec, check: Check) -> WriteStats:
         """Write ``sql``'s rows with ``spec``'s strategy; ``check`` runs before they become visible."""
-        raise NotImplementedError
 
     def exclusive(self) -> contextlib.AbstractContextManager[Any]:
         """Held around one model's build: a connection that one thread at a time may use (an ibis
         backend over one DBAPI connection) returns a lock; a Spark session takes every thread."""
         return contextlib.nullcontext()
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release what this workspace holds (a process-wide session may stay for the next one)."""
 

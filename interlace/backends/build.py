@@ -12,14 +12,21 @@ moves from DuckDB to an engine, never back (put the reader on the engine too).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from interlace.backends import Backends
 from interlace.backends.base import Backend, BackendCursor, first_line
 from interlace.backends.translate import Untranslatable, translate
-from interlace.engine.build import BuildContext, BuildOutcome, _record_success, _registered, build_model, check_model
+from interlace.engine.build import (
+    BuildContext,
+    BuildOutcome,
+    _record_success,
+    _registered,
+    build_model,
+    check_model,
+)
 from interlace.engine.compile import compile_sql, memory_name
 from interlace.engine.output import UnsupportedResult, to_output
 from interlace.engine.strategies.base import WriteStats
@@ -72,7 +79,7 @@ def _refuse_unsupported(spec: ModelSpec, backend: Backend) -> None:
                "drop cursor= (the model is rebuilt from all its input), or run it in DuckDB")
     for keyword in ("fields", "column_mapping", "export"):
         if getattr(spec.config, keyword):
-            refuse(f"{keyword}=", f"shape the output in the query itself, or run the model in DuckDB")
+            refuse(f"{keyword}=", "shape the output in the query itself, or run the model in DuckDB")
 
 
 def build_on(ctx: BuildContext, backend: Backend, engine_of: Callable[[ModelSpec], str]) -> BuildOutcome:

@@ -195,7 +195,7 @@ class IbisBackend(Backend):
         self._record(relation, "table")
         return WriteStats(rows=rows, inserted=rows)
 
-    def exclusive(self) -> threading.RLock:  # type: ignore[override]
+    def exclusive(self) -> Any:
         return self._lock
 
     def close(self) -> None:

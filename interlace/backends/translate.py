@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -98,17 +99,17 @@ def translate(sql: str, *, dialect: str, catalog: str, prefix: str = "__interlac
     return Translated(";\n".join(out), tuple(inputs.values()))
 
 
-def _check(statement: exp.Expression, dialect: str) -> None:
+def _check(statement: Any, dialect: str) -> None:
     for node in statement.walk():
         for gap in GAPS:
             if dialect in gap.dialects and gap.found(node):
                 raise Untranslatable(gap.construct, gap.keyword)
 
 
-def _localise(table: exp.Table, *, catalog: str, ctes: set[str], inputs: dict[str, Input],
+def _localise(table: Any, *, catalog: str, ctes: set[str], inputs: dict[str, Input],
               prefix: str) -> None:
     alias = table.alias or table.name
-    if isinstance(table.this, exp.Anonymous) or isinstance(table.this, exp.Func):
+    if isinstance(table.this, exp.Anonymous | exp.Func):
         name = (table.this.name if isinstance(table.this, exp.Anonymous) else table.this.sql_name()).lower()
         if name not in FILE_READERS and not isinstance(table.this, exp.ReadCSV):
             return  # another table function: the dialect translates it (range -> explode ...)
