@@ -37,8 +37,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ConnectionType = Literal["duckdb", "sqlite", "postgres", "mysql", "ducklake"]
+ConnectionType = Literal["duckdb", "sqlite", "postgres", "mysql", "ducklake", "pyspark", "ibis"]
 _NEEDS_DSN = ("postgres", "mysql")
+# engines that run models themselves (interlace.backends), rather than catalogs DuckDB attaches
+ENGINE_TYPES = ("pyspark", "ibis")
+_SPARK_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|(spark|k8s|mesos)://\S+|yarn)$")
 
 
 Metadata = Literal["duckdb", "sqlite", "postgres"]  # where a DuckLake keeps its catalog
@@ -58,6 +61,23 @@ def _check_location(kind: str, path: str | None, dsn: str | None, metadata: str 
         raise ValueError(f"type {kind} needs dsn: (a connection string such as 'host=... dbname=...')")
     if kind not in _NEEDS_DSN and dsn:
         raise ValueError(f"type {kind} is a file: give path:, not dsn:")
+
+
+def _check_engine(conn: ConnectionConfig) -> None:
+    """A ``pyspark`` or ``ibis`` connection: only its own keys, each well formed."""
+    given = conn.model_fields_set
+    own = {"pyspark": {"master", "app_name", "conf", "warehouse"}, "ibis": {"backend", "config"}}
+    common = {"type", "access", "shared"}
+    stray = sorted(given - own[conn.type] - common)
+    if stray:
+        raise ValueError(f"type {conn.type} takes {', '.join(sorted(own[conn.type]))}; "
+                         f"{', '.join(stray)} {'does' if len(stray) == 1 else 'do'} not apply to it")
+    if conn.type == "pyspark" and not _SPARK_MASTER.match(conn.master):
+        raise ValueError(f"master {conn.master!r} is not a Spark master URL: use local[N], local[*], "
+                         "spark://host:port, k8s://... or yarn")
+    if conn.type == "ibis" and not conn.backend:
+        raise ValueError("type ibis needs backend: (an ibis backend name such as duckdb, sqlite or "
+                         "pyspark) and its connect() arguments under config:")
 
 
 class AttachConfig(_Strict):
@@ -99,6 +119,14 @@ class ConnectionConfig(_Strict):
     data_path: str | None = None
     metadata: Metadata = "duckdb"
     state_path: str = ".interlace/{env}.state.duckdb"  # type ducklake: the run state's DuckDB file
+    # type pyspark: the Spark master, application name, Spark settings and table directory
+    # (default .interlace/spark/{env}); type ibis: the ibis backend and its connect() arguments
+    master: str = "local[*]"
+    app_name: str = "interlace"
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    warehouse: str | None = None
+    backend: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
     access: Literal["read", "write"] = "write"
     shared: bool = False
     attach: list[AttachConfig] = Field(default_factory=list)
@@ -106,6 +134,9 @@ class ConnectionConfig(_Strict):
 
     @model_validator(mode="after")
     def _location(self) -> ConnectionConfig:
+        if self.type in ENGINE_TYPES:
+            _check_engine(self)
+            return self
         _check_location(self.type, self.path, self.dsn, self.metadata, self.data_path)
         return self
 
@@ -371,6 +402,7 @@ class Config(_Strict):
         default_factory=lambda: {"default": ConnectionConfig()}
     )
     default_connection: str = "default"
+    engine: str | None = None  # the connection models run on unless they name one (connection=)
     models_paths: list[str] = Field(default_factory=lambda: ["models"])
     quality: QualityConfig = Field(default_factory=QualityConfig)
     run: RunConfig = Field(default_factory=RunConfig)
@@ -440,6 +472,11 @@ def load_config(project_dir: Path, env: str | None = None) -> LoadedConfig:
     if not files:
         merged = {}
     config = _validate(merged, files[-1] if files else project_dir / "config.yaml")
+    if (config.default_connection == "default" and "default" not in config.connections
+            and config.connections and all(c.type in ENGINE_TYPES for c in config.connections.values())):
+        # only engines declared: the run state stays in the embedded default DuckDB warehouse
+        config = config.model_copy(update={"connections": {"default": ConnectionConfig(),
+                                                           **config.connections}})
     if config.default_connection not in config.connections:
         raise ConfigError(
             f"default_connection '{config.default_connection}' is not one of the connections "
@@ -447,15 +484,32 @@ def load_config(project_dir: Path, env: str | None = None) -> LoadedConfig:
             origin=str(files[-1] if files else project_dir),
             hint="name one of the entries under 'connections:'",
         )
+    _check_engine_key(config, files[-1] if files else project_dir)
     main = config.connections[config.default_connection]
     if main.type not in ("duckdb", "ducklake"):
         raise ConfigError(
             f"the default connection '{config.default_connection}' is type {main.type}; the warehouse "
             "(where models and state are kept) must be a DuckDB file or a DuckLake",
             origin=str(files[-1]), hint=f"make '{config.default_connection}' type duckdb and attach the "
-            f"{main.type} database as another connection (models write to it with connection=)",
+            f"{main.type} database as another connection (models write to it with connection=)"
+            if main.type not in ENGINE_TYPES else f"keep a duckdb default connection (it holds the run "
+            f"state) and run the models on '{config.default_connection}' with engine: "
+            f"{config.default_connection} (or connection= per model)",
         )
     return LoadedConfig(config=config, env=env, files=tuple(files))
+
+
+def _check_engine_key(config: Config, origin: Path) -> None:
+    if config.engine is None or config.engine == config.default_connection:
+        return
+    conn = config.connections.get(config.engine)
+    if conn is None or conn.type not in ENGINE_TYPES:
+        engines = sorted(n for n, c in config.connections.items() if c.type in ENGINE_TYPES)
+        raise ConfigError(
+            f"engine: {config.engine} is not " + ("a connection" if conn is None else
+                                                  f"an engine (it is type {conn.type})"),
+            origin=f"{origin}: engine", hint="name a connection of type pyspark or ibis"
+            + (f" ({', '.join(engines)})" if engines else ", declared under connections:"))
 
 
 MAX_YAML_DEPTH = 64          # mappings and lists nested in each other

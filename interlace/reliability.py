@@ -28,7 +28,7 @@ class Reliability:
         self._state = state
         self.clock = clock or Clock()
         self.default_policy: RetryPolicy = config.retry_policy.policy() if config.retry_policy else NO_RETRY
-        self.default_connection = config.default_connection
+        self.default_connection = config.engine or config.default_connection
         self.breakers = CircuitBreakers(state, BreakerSettings.of(config.circuit_breaker), self.clock)
 
     def use_clock(self, clock: Clock) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interlace.config import LoadedConfig, load_config
+from interlace.config import ENGINE_TYPES, LoadedConfig, load_config
 from interlace.engine.compile import Resolved
 from interlace.engine.engine import Engine
 from interlace.engine.preview import SchemaPreview, schema_previews
@@ -117,6 +117,10 @@ class Workspace:
         except BaseException:
             self.engine.close()
             raise
+        from interlace.backends import Backends
+
+        self.backends = Backends(self.loaded, self.root)  # engines by name (type pyspark / ibis)
+        self.engine.backends = self.backends or None
         self.events = EventBus()
         self.max_workers = config.run.max_workers
         self.runs = RunManager(prepare=self._prepare, execute=self._execute, history=self.state.runs,
@@ -152,7 +156,8 @@ class Workspace:
         # a DuckLake warehouse is attached too: the models' tables live in it (interlace.engine.lake)
         return [c.as_attachment(name, str(self.loaded.database_path(self.root, c)))
                 for name, c in conf.connections.items()
-                if name != conf.default_connection or c.type == "ducklake"]
+                if (name != conf.default_connection or c.type == "ducklake")
+                and c.type not in ENGINE_TYPES]  # engines run models themselves (interlace.backends)
 
     # -- the project -----------------------------------------------------------------------------
     @property
@@ -337,7 +342,16 @@ class Workspace:
             breakers=self.reliability.breakers, clock=self.reliability.clock,
             dead_letter=self.reliability.dead_letter,
         )
+        if self.backends:
+            from interlace.backends.build import dispatcher
+
+            context = dataclasses.replace(context, build=dispatcher(self.backends, self.engine_of))
         return Run(plan, context, run_id=run_id, trigger=str(trigger))
+
+    def engine_of(self, spec: ModelSpec) -> str:
+        """The connection a model runs on: its ``connection=``, else ``engine:``, else the default."""
+        config = self.loaded.config
+        return spec.config.connection or config.engine or config.default_connection
 
     def _record_queued(self, run: Run) -> None:
         self.state.queue_run(run.run_id, env=self.env, selector=run.plan.selector, trigger=run.trigger,
@@ -432,6 +446,11 @@ class Workspace:
         spec = self.project.get(name)
         self._require_table(spec)
         relation = self.project.relation(spec)
+        if relation.catalog is not None and relation.catalog in self.backends:  # kept on an engine
+            if self.engine.key(relation) not in self.backends.relations():
+                raise StateError(f"model '{name}' has not been built yet ({relation} does not exist)",
+                                 model=name, hint=f"run `interlace run {name}` first")
+            return self.backends.get(relation.catalog).ibis().table(relation.name, database=relation.schema)
         if not self.engine.exists(relation):
             raise StateError(f"model '{name}' has not been built yet ({relation} does not exist)",
                              model=name, hint=f"run `interlace run {name}` first")
@@ -582,8 +601,20 @@ class Workspace:
             "models": len(models),
             "models_by_kind": dict(sorted(by_kind.items())),
             "model_names": sorted(models),
+            "engines": self._engines(models),
             "last_run": last[0] if last else None,
         }
+
+    def _engines(self, models: dict[str, ModelSpec]) -> dict[str, int]:
+        """'name (type)' of each connection models run on -> how many models run there."""
+        kinds = {n: c.type if c.type != "ibis" else f"ibis/{c.backend}"
+                 for n, c in self.loaded.config.connections.items()}
+        out: dict[str, int] = {}
+        for spec in models.values():
+            name = self.engine_of(spec)
+            label = f"{name} ({kinds.get(name, 'duckdb')})"
+            out[label] = out.get(label, 0) + 1
+        return dict(sorted(out.items()))
 
     # -- what happened (typed records; faces never read the state store themselves) -----------------
     def run_record(self, run_id: str) -> RunRecord:
@@ -786,6 +817,7 @@ class Workspace:
         self.observers.close()
         self.state.close()
         self.engine.close()
+        self.backends.close()
 
     def __enter__(self) -> Workspace:
         return self

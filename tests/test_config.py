@@ -72,7 +72,8 @@ def test_unknown_key_names_key_file_and_valid_keys(tmp_path: Path) -> None:
         load_config(tmp_path)
     assert str(exc.value) == (
         f"{tmp_path / 'config.yaml'}: unknown key 'connections.default.pth' "
-        "(valid keys here: type, path, dsn, data_path, metadata, state_path, access, shared, attach, settings)\n"
+        "(valid keys here: type, path, dsn, data_path, metadata, state_path, master, app_name, conf, "
+        "warehouse, backend, config, access, shared, attach, settings)\n"
         "Fix: correct the key named above (see the configuration reference in README.md)"
     )
 

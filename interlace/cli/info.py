@@ -29,6 +29,9 @@ def info(project_dir: str, env: str | None, as_json: bool) -> None:
     console.print(f"env:        {data['env']}")
     console.print(f"config:     {', '.join(data['config_files'])}")
     console.print(f"warehouse:  {data['warehouse']}")
+    engines = data.get("engines") or {}
+    console.print("engines:    " + (", ".join(f"{e}: {n} models" for e, n in engines.items()) or "none"),
+                  markup=False)
     kinds = ", ".join(f"{n} {k}" for k, n in data["models_by_kind"].items())
     console.print(f"models:     {data['models']}" + (f" ({kinds})" if kinds else ""))
     for name in data["model_names"]:

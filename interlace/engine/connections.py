@@ -101,6 +101,8 @@ def check_writable(models: Mapping[str, ModelSpec], config: Config, attached: Ma
                 f"({', '.join(sorted(config.connections))}).{did_you_mean(name, config.connections)}",
                 model=spec.name, origin=str(spec.origin), hint="name a connection under 'connections:'",
             )
+        if name not in attached:  # an engine (type pyspark / ibis): it runs the model itself
+            continue
         if attached[name].read_only:
             raise ConfigError(
                 f"model '{spec.name}' ({spec.origin}) writes to connection '{name}', which is access: read",

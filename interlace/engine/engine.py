@@ -58,6 +58,7 @@ class Engine:
         except BaseException:
             self.connection.close()
             raise
+        self.backends: Any = None  # interlace.backends.Backends: engines that hold models' tables
         self.catalogs = tuple(a.name for a in attach)
         self.attached: dict[str, AttachConfig] = {a.name: a for a in attach}
         self.udfs: set[str] = set()  # Python UDFs registered on the connection (interlace.functions)
@@ -117,7 +118,10 @@ class Engine:
         make a run of n models cost n scans of an n-table catalog).
         """
         rows = (cursor or self.reader()).execute(self._relations_sql).fetchall()
-        return {(d.lower(), s.lower(), n.lower()): kind for d, s, n, kind in rows}
+        out = {(d.lower(), s.lower(), n.lower()): kind for d, s, n, kind in rows}
+        if self.backends is not None:  # engines' tables (interlace.backends), from their catalogs
+            out.update(self.backends.relations())
+        return out
 
     def key(self, relation: Relation) -> tuple[str, str, str]:
         """``relation`` as a key of :meth:`relations`."""
@@ -187,6 +191,8 @@ class Engine:
         """Columns of many relations with one catalog scan (for the end of a run)."""
         wanted = {self.key(r): r for r in relations}
         out: dict[Relation, list[tuple[str, str]]] = {r: [] for r in wanted.values()}
+        if self.backends is not None:
+            out.update(self.backends.columns_of(list(wanted.values())))
         if not wanted:
             return out
         rows = self.reader().execute(

@@ -85,6 +85,7 @@ class RunContext:
     breakers: CircuitBreakers | None = None
     clock: Clock = dataclasses.field(default_factory=Clock)
     dead_letter: Callable[[str, str, int, str, str], None] | None = None  # (run, model, attempts, error, trigger)
+    build: Callable[[BuildContext], Any] = build_model  # a model's build (interlace.backends: engines)
 
 
 def new_run_id() -> str:
@@ -316,7 +317,7 @@ class Run:
             try:
                 if breakers is not None:
                     breakers.before(connection, spec.name)
-                outcome = build_model(ctx)
+                outcome = self._ctx.build(ctx)
             except BaseException as exc:  # noqa: BLE001 - every failure becomes a model result
                 opened = breakers.failure(connection, exc) if breakers is not None else False
                 if not self._retries(policy, exc, attempt, opened):

@@ -132,7 +132,7 @@ class Project:
     def relation(self, spec: ModelSpec) -> Relation:
         """Where a model's table or view lives in the warehouse."""
         conf = self.config.config
-        connection = spec.config.connection or conf.default_connection
+        connection = spec.config.connection or conf.engine or conf.default_connection
         lake = conf.connections[conf.default_connection].type == "ducklake"  # tables in the lake
         catalog = None if connection == conf.default_connection and not lake else connection
         kind = conf.connections[connection].type if connection in conf.connections else "duckdb"

@@ -27,7 +27,7 @@ __all__ = [
 SCHEMA_MODES = ("strict", "safe", "flexible", "lenient", "ignore")
 DELETE_MODES = ("preserve", "hard", "soft")
 EXPORT_FORMATS = ("parquet", "csv", "json")
-ALIASES = {"materialise": "materialize", "scd": "scd2"}
+ALIASES = {"materialise": "materialize", "scd": "scd2", "engine": "connection"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^\d+[smhdw]$")
 # Keywords that are recorded and validated today but that no part of the run acts on yet.

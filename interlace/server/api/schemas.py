@@ -112,6 +112,7 @@ class InfoOut(_Out):
     models: int
     models_by_kind: dict[str, int]
     model_names: list[str]
+    engines: dict[str, int] = {}  # "connection (type)" -> models that run there (interlace.backends)
     last_run: LastRun | None = None
 
 
