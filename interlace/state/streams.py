@@ -74,8 +74,9 @@ class StreamState:
                 raise
 
     def consume(self, stream: str, relation: str, consumer: str, batch_size: int, *,
-                visibility: float, max_deliveries: int) -> list[dict[str, Any]]:
-        """Up to ``batch_size`` events for ``consumer``, oldest first, marked as delivered."""
+                visibility: float, max_deliveries: int, now: datetime) -> list[dict[str, Any]]:
+        """Up to ``batch_size`` events for ``consumer``, oldest first, marked as delivered at
+        ``now`` (the workspace's clock, so visibility timeouts can be tested on a fake one)."""
 
         def work(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             cur.execute("INSERT INTO interlace.stream_consumers VALUES (?, ?, 0, now(), now()) "
@@ -85,32 +86,32 @@ class StreamState:
             cur.execute(
                 f"""INSERT INTO interlace.stream_dead_letters
                     SELECT d.stream, d.consumer, d."offset", e._event_id, e._source, to_json(e),
-                           'not acknowledged after ' || d.deliveries || ' deliveries', now()
+                           'not acknowledged after ' || d.deliveries || ' deliveries', ?
                     FROM interlace.stream_deliveries d JOIN {relation} e ON e._offset = d."offset"
                     WHERE d.stream = ? AND d.consumer = ? AND NOT d.dead AND d.deliveries >= ?
-                      AND d.delivered_at < now() - to_seconds(?)""",
-                [stream, consumer, max_deliveries, visibility])
+                      AND d.delivered_at < ? - to_seconds(?)""",
+                [now, stream, consumer, max_deliveries, now, visibility])
             cur.execute(
                 """UPDATE interlace.stream_deliveries SET dead = true
                    WHERE stream = ? AND consumer = ? AND NOT dead AND deliveries >= ?
-                     AND delivered_at < now() - to_seconds(?)""",
-                [stream, consumer, max_deliveries, visibility])
+                     AND delivered_at < ? - to_seconds(?)""",
+                [stream, consumer, max_deliveries, now, visibility])
             result = cur.execute(
                 f"""SELECT e.* FROM {relation} e
                     LEFT JOIN (SELECT * FROM interlace.stream_deliveries
                                WHERE stream = ? AND consumer = ?) d ON d."offset" = e._offset
                     WHERE e._offset > ? AND (d."offset" IS NULL
-                          OR (NOT d.dead AND d.delivered_at < now() - to_seconds(?)))
+                          OR (NOT d.dead AND d.delivered_at < ? - to_seconds(?)))
                     ORDER BY e._offset LIMIT ?""",
-                [stream, consumer, acked, visibility, batch_size])
+                [stream, consumer, acked, now, visibility, batch_size])
             names = [c[0] for c in result.description]
             events = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
             if events:  # one statement for the batch (executemany would be a row at a time)
                 cur.execute(
                     """INSERT INTO interlace.stream_deliveries
-                       SELECT ?, ?, o, 1, now(), false FROM unnest(CAST(? AS BIGINT[])) AS t(o)
-                       ON CONFLICT DO UPDATE SET deliveries = deliveries + 1, delivered_at = now()""",
-                    [stream, consumer, [e["_offset"] for e in events]])
+                       SELECT ?, ?, o, 1, ?, false FROM unnest(CAST(? AS BIGINT[])) AS t(o)
+                       ON CONFLICT DO UPDATE SET deliveries = deliveries + 1, delivered_at = excluded.delivered_at""",
+                    [stream, consumer, now, [e["_offset"] for e in events]])
             return events
 
         out: list[dict[str, Any]] = self._txn(work)

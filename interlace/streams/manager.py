@@ -168,7 +168,8 @@ class Streams:
         _check_consumer(consumer)
         return self.state.consume(name, self.relation(name), consumer, batch_size,
                                   visibility=spec.seconds("visibility_timeout"),
-                                  max_deliveries=spec.config.max_deliveries)
+                                  max_deliveries=spec.config.max_deliveries,
+                                  now=self._ws.reliability.clock.now())
 
     def ack(self, name: str, consumer: str, up_to: int) -> int:
         self.spec(name)

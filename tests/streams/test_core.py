@@ -10,6 +10,7 @@ import pytest
 
 import interlace
 from interlace.errors import DuplicateModelError, ModelDefinitionError, StateError
+from interlace.retry import FakeClock
 from interlace.streams import stream
 from interlace.streams.manager import UnknownStreamError
 from interlace.streams.writer import EventsRejected
@@ -157,6 +158,8 @@ def test_streams_declared_in_model_files_and_clashes(open_streams: Open) -> None
 
 def test_consume_ack_redelivery_and_poison(open_streams: Open) -> None:
     ws = open_streams()
+    clock = FakeClock(datetime.now(UTC))  # visibility timeouts on a fake clock: load cannot move it
+    ws.reliability.use_clock(clock)
     ws.publish("clicks", [{"url": f"/{i}"} for i in range(5)])
     s = ws.streams
     batch = s.consume("clicks", "billing", 3)
@@ -165,9 +168,9 @@ def test_consume_ack_redelivery_and_poison(open_streams: Open) -> None:
     assert s.ack("clicks", "billing", 2) == 2
     with pytest.raises(StateError, match="cannot acknowledge offset 9: it was delivered events up to 5"):
         s.ack("clicks", "billing", 9)
-    time.sleep(0.3)  # past the visibility timeout: unacknowledged events come back
+    clock.advance(0.3)  # past the visibility timeout: unacknowledged events come back
     assert [e["_offset"] for e in s.consume("clicks", "billing", 10)] == [3, 4, 5]
-    time.sleep(0.3)  # delivered twice (max_deliveries) without an ack: dead-lettered
+    clock.advance(0.3)  # delivered twice (max_deliveries) without an ack: dead-lettered
     assert s.consume("clicks", "billing", 10) == []
     dead = s.dead_letters("clicks")
     assert sorted(d.offset for d in dead) == [3, 4, 5]
