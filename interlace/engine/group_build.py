@@ -1,0 +1,74 @@
+"""Build a group of models in one transaction (see :mod:`interlace.engine.groups`), falling
+back to one transaction per model when anything in the group fails."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from interlace.engine.build import BuildOutcome, Cancelled, build_grouped
+from interlace.engine.groups import Frontier
+from interlace.engine.relation import Relation
+from interlace.engine.results import ModelResult
+from interlace.planner.plan import Step
+from interlace.state.store import ModelRunRecord
+
+if TYPE_CHECKING:
+    from interlace.engine.run import Run
+
+__all__ = ["build_group"]
+
+
+def build_group(run: Run, first: Step, steps: Mapping[str, Step], frontier: Frontier) -> list[ModelResult]:
+    """Build ``first`` and the models the frontier hands this group, committing once.
+
+    On any failure (a model's error, a failed blocking check, an open circuit breaker, a cancel)
+    the transaction rolls back — no table of the group is written — and every member is built
+    again alone, in the order it was claimed, so the run's results and records are exactly those
+    of one-by-one builds. A member whose upstream member then fails is left to the scheduler,
+    which skips it as ``upstream_failed``.
+    """
+    members: list[str] = [first.model]
+    built: set[str] = set()
+    done: list[tuple[Step, Relation, BuildOutcome]] = []
+    records: list[ModelRunRecord] = []
+    cursor = run._cursor()
+    breakers, connection_of = run._ctx.breakers, run._ctx.connection_of
+    try:
+        with run._engine.transaction(cursor):
+            name: str | None = first.model
+            while name is not None:
+                step, spec = steps[name], run._models[name]
+                relation = run._relation_of(spec)
+                run._announce(spec, relation)
+                if breakers is not None:
+                    breakers.before(connection_of(spec), spec.name)
+                outcome, record = build_grouped(run._context(step, spec, relation, 1))
+                if run.cancelled:
+                    raise Cancelled
+                done.append((step, relation, outcome))
+                records.append(record)
+                built.add(name)
+                name = frontier.next_member(members, built)
+                if name is not None:
+                    members.append(name)
+            run._state.record_model_runs(records, cursor=cursor)  # one statement, same transaction
+    except BaseException:  # noqa: BLE001 - rolled back; each member is built again on its own
+        return _one_by_one(run, [steps[m] for m in members])
+    results = []
+    for step, relation, outcome in done:
+        spec = run._models[step.model]
+        if breakers is not None:
+            breakers.success(connection_of(spec))
+        results.append(run._succeeded(step, spec, relation, outcome))
+    return results
+
+
+def _one_by_one(run: Run, members: list[Step]) -> list[ModelResult]:
+    results: dict[str, ModelResult] = {}
+    names = {s.model for s in members}
+    for step in members:
+        ups = [u for u in step.upstream if u in names]
+        if all(u in results and results[u].status == "success" for u in ups):
+            results[step.model] = run._build(step, announced=True)
+    return list(results.values())
