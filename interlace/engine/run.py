@@ -54,7 +54,7 @@ from interlace.events import (
     RunStarted,
 )
 from interlace.kinds import is_persisted
-from interlace.planner.plan import Plan, Step
+from interlace.planner.plan import Plan, PlanBasis, Step
 from interlace.project.spec import ModelSpec
 from interlace.quality.checks import Check
 from interlace.quality.runner import CheckResult
@@ -117,6 +117,7 @@ class Run:
         self._existing = dict(context.existing)
         self._checks = dict(context.checks)
         self._now = datetime.now(UTC)
+        self.prepared_basis: PlanBasis | None = None  # the workspace's basis when it accepted the run
 
     def rebase(self, fresh: Run) -> None:
         """Take the plan and context of ``fresh`` (a new plan of the same options), before executing."""
@@ -163,13 +164,14 @@ class Run:
         for step in self.plan.errors:  # selected, but declared wrongly or behind such a model
             results[step.model] = self._not_runnable(step)
             steps[step.model] = step
-        self._record_built(results)
         status = "cancelled" if self.cancelled else ("failed" if any(r.status == "failed" for r in results.values()) else "success")
-        result = RunResult(self.run_id, status, started, datetime.now(UTC),
-                           {n: results[n] for n in steps}, up_to_date=tuple(s.model for s in self.plan.skips))
-        first_error = next((str(r.error) for r in results.values() if r.error), None)
-        self._state.finish_run(self.run_id, status=status, succeeded=result.succeeded, failed=result.failed,
-                               skipped=result.skipped, error=first_error)
+        with self._state.batch():  # the run's bookkeeping and its end: one commit
+            self._record_built(results)
+            result = RunResult(self.run_id, status, started, datetime.now(UTC),
+                               {n: results[n] for n in steps}, up_to_date=tuple(s.model for s in self.plan.skips))
+            first_error = next((str(r.error) for r in results.values() if r.error), None)
+            self._state.finish_run(self.run_id, status=status, succeeded=result.succeeded, failed=result.failed,
+                                   skipped=result.skipped, error=first_error)
         ended = {"success": RunFinished, "failed": RunFailed, "cancelled": RunCancelled}[status]
         self._bus.emit(ended(run_id=self.run_id, status=status, succeeded=result.succeeded,
                              failed=result.failed, skipped=result.skipped, duration_s=result.duration_s))

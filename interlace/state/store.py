@@ -11,7 +11,7 @@ import dataclasses
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -216,6 +216,7 @@ class StateStore(SchedulingState, ReliabilityState):
     def __init__(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
         self._cursor = connection.cursor()
         self._lock = threading.RLock()
+        self._in_batch = False  # inside batch(): writes join its transaction
         self.read_only = read_only
         if not read_only:
             self._migrate()
@@ -444,8 +445,7 @@ class StateStore(SchedulingState, ReliabilityState):
                 versions[e.name] = SchemaVersion(e.name, (before[0] + 1) if before else 1,
                                                  [tuple(c) for c in current], changes, run_id,  # type: ignore[misc]
                                                  datetime.now())
-            cur.begin()
-            try:
+            with self._transaction():
                 insert_rows(cur, "interlace.schema_history", _VERSION_COLUMNS, [
                     (v.model, v.version, json.dumps([list(c) for c in v.columns]), json.dumps(v.changes))
                     for v in versions.values()], constants=[("run_id", "?"), ("recorded_at", "now()")],
@@ -457,10 +457,6 @@ class StateStore(SchedulingState, ReliabilityState):
                      e.description, list(e.tags)) for e in entries],
                     constants=[("last_run_id", "?"), ("last_success_at", "now()"), ("updated_at", "now()")],
                     params=[run_id], replace=True)
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
             return versions
 
     def _latest_columns(self, models: list[str]) -> dict[str, tuple[int, list[list[str]]]]:
@@ -504,21 +500,45 @@ class StateStore(SchedulingState, ReliabilityState):
         """:meth:`store_lineage` for many models at once, in one transaction (a project's first analysis)."""
         if not updates:
             return
-        with self._lock:
+        with self._lock, self._transaction():
             cur = self._cursor
-            cur.begin()
-            try:
-                cur.execute("DELETE FROM interlace.column_lineage WHERE list_contains(?, model)",
-                            [[m for m, _, _ in updates]])
-                insert_rows(cur, "interlace.column_lineage", _LINEAGE_COLUMNS,
-                            [(m, f, *e) for m, f, edges in updates for e in edges],
-                            constants=[("computed_at", "now()")])
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+            cur.execute("DELETE FROM interlace.column_lineage WHERE list_contains(?, model)",
+                        [[m for m, _, _ in updates]])
+            insert_rows(cur, "interlace.column_lineage", _LINEAGE_COLUMNS,
+                        [(m, f, *e) for m, f, edges in updates for e in edges],
+                        constants=[("computed_at", "now()")])
 
     # -- helpers -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for several writes of this store on this thread (the end of a run:
+        check results, catalogue, schema history, lineage and the run's status commit at once)."""
+        with self._lock:
+            if self._in_batch:
+                yield
+                return
+            with self._transaction():
+                self._in_batch = True
+                try:
+                    yield
+                finally:
+                    self._in_batch = False
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN … COMMIT on the store's cursor (the lock held), or join the open batch."""
+        if self._in_batch:
+            yield
+            return
+        cur = self._cursor
+        cur.begin()
+        try:
+            yield
+        except BaseException:
+            cur.rollback()
+            raise
+        cur.commit()
+
     def _execute(self, sql: str, params: list[Any], cursor: duckdb.DuckDBPyConnection | None) -> None:
         if cursor is not None:
             cursor.execute(sql, params)
