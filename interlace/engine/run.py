@@ -188,7 +188,7 @@ class Run:
             CatalogEntry(
                 name=s.name, kind=s.kind, materialize=s.materialize, strategy=s.strategy,
                 relation=str(relations[s.name]) if s.name in relations else None, origin=str(s.origin),
-                config=dataclasses.asdict(s.config), fingerprint=steps[s.name].fingerprint,
+                config=_plain(s.config), fingerprint=steps[s.name].fingerprint,
                 description=s.config.description,
                 tags=s.tags,
                 columns=tuple(columns[relations[s.name]]) if s.name in relations else None,
@@ -490,6 +490,18 @@ class Run:
                 with contextlib.suppress(duckdb.Error):
                     cursor.close()
             self._cursors.clear()
+
+
+def _plain(value: Any) -> Any:
+    """A config as JSON-ready data: ``dataclasses.asdict`` without its deep copy of every value
+    (the catalogue only serializes it; the copy was a quarter of a millisecond per model)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _model_name(source: str, models: Mapping[str, ModelSpec]) -> str:
