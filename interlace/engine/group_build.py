@@ -30,10 +30,12 @@ def build_group(run: Run, first: Step, steps: Mapping[str, Step], frontier: Fron
     """
     members: list[str] = [first.model]
     built: set[str] = set()
+    near: set[str] = set()  # downstream models of the members
     done: list[tuple[Step, Relation, BuildOutcome]] = []
     records: list[ModelRunRecord] = []
     cursor = run._cursor()
     breakers, connection_of = run._ctx.breakers, run._ctx.connection_of
+    checked: set[str] = set()  # connections whose breaker this group asked about
     try:
         with run._engine.transaction(cursor):
             name: str | None = first.model
@@ -41,27 +43,26 @@ def build_group(run: Run, first: Step, steps: Mapping[str, Step], frontier: Fron
                 step, spec = steps[name], run._models[name]
                 relation = run._relation_of(spec)
                 run._announce(spec, relation)
-                if breakers is not None:
-                    breakers.before(connection_of(spec), spec.name)
+                if breakers is not None and connection_of(spec) not in checked:
+                    breakers.before(connection_of(spec), spec.name)  # a state read: once per group
+                    checked.add(connection_of(spec))
                 outcome, record = build_grouped(run._context(step, spec, relation, 1))
                 if run.cancelled:
                     raise Cancelled
                 done.append((step, relation, outcome))
                 records.append(record)
                 built.add(name)
-                name = frontier.next_member(members, built)
+                near.update(frontier.downstream[name])
+                name = frontier.next_member(built, near)
                 if name is not None:
                     members.append(name)
             run._state.record_model_runs(records, cursor=cursor)  # one statement, same transaction
     except BaseException:  # noqa: BLE001 - rolled back; each member is built again on its own
         return _one_by_one(run, [steps[m] for m in members])
-    results = []
-    for step, relation, outcome in done:
-        spec = run._models[step.model]
-        if breakers is not None:
-            breakers.success(connection_of(spec))
-        results.append(run._succeeded(step, spec, relation, outcome))
-    return results
+    for connection in sorted(checked):
+        breakers.success(connection)  # type: ignore[union-attr]  # checked only with breakers
+    return [run._succeeded(step, run._models[step.model], relation, outcome)
+            for step, relation, outcome in done]
 
 
 def _one_by_one(run: Run, members: list[Step]) -> list[ModelResult]:

@@ -17,7 +17,7 @@ for it; and at :data:`MAX_GROUP` models.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from interlace.kinds import is_in_memory, materialization_of, strategy_of
@@ -107,28 +107,30 @@ class Frontier:
         with self._lock:
             return sorted(self._claimed - self._settled)
 
-    def next_member(self, members: Iterable[str], built: set[str]) -> str | None:
-        """The next model a group (``members``, of which ``built`` succeeded) should build in its
-        open transaction, claimed; None: commit now."""
-        members = list(members)
-        if len(members) >= MAX_GROUP:
+    def next_member(self, built: set[str], near: set[str]) -> str | None:
+        """The next model a group should build in its open transaction, claimed; None: commit now.
+
+        ``built``: the group's members so far (all built); ``near``: the caller's set of their
+        downstream models (grown by :meth:`children` as members are built; pruned here).
+        """
+        if len(built) >= MAX_GROUP:
             return None
         with self._lock:
             behind, blocked_other = [], False  # models that wait for this group only
-            for member in members:
-                for child in self.downstream[member]:
-                    if child in self._claimed or child in self._settled:
-                        continue
-                    if self.waiting[child] and self.waiting[child] <= built:
-                        behind.append(child)
-                        blocked_other = blocked_other or not self._groups[child]
+            for child in list(near):
+                if child in self._claimed or child in self._settled:
+                    near.discard(child)
+                    continue
+                if self.waiting[child] <= built:
+                    behind.append(child)
+                    blocked_other = blocked_other or not self._groups[child]
             if blocked_other:
                 return None  # a model that cannot join waits for this commit
             idle = self.busy < self._workers and not any(
                 n not in self._claimed and n not in self._settled for n in self._ready)
-            if idle and len(set(behind)) > 1:
+            if idle and len(behind) > 1:
                 return None  # let an idle worker share what this group holds back
-            choice = min(set(behind), key=self._order.__getitem__, default=None)
+            choice = min(behind, key=self._order.__getitem__, default=None)
             if choice is None:
                 choice = next((n for n in self._ready if self._groups[n] and n not in self._claimed
                                and n not in self._settled), None)

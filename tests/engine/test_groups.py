@@ -96,19 +96,21 @@ def test_a_model_that_cannot_join_makes_the_group_commit_first() -> None:
              for n, ups in {"a": (), "b": ("a",), "m": ("a",)}.items()}
     frontier = Frontier(steps, lambda n: n != "m", workers=2)
     assert frontier.take_ready() == "a"
-    assert frontier.next_member(["a"], {"a"}) is None  # m (not groupable) waits only for a's commit
+    assert frontier.next_member({"a"}, {"b", "m"}) is None  # m (not groupable) waits only for a's commit
     frontier = Frontier(steps, lambda n: True, workers=1)
     assert frontier.take_ready() == "a"
     frontier.busy = 1  # the one worker builds the group
-    assert frontier.next_member(["a"], {"a"}) == "b"
-    assert frontier.next_member(["a", "b"], {"a", "b"}) == "m"
-    assert frontier.next_member(["a", "b", "m"], {"a", "b", "m"}) is None
+    near = {"b", "m"}
+    assert frontier.next_member({"a"}, near) == "b"
+    assert frontier.next_member({"a", "b"}, near) == "m"
+    assert frontier.next_member({"a", "b", "m"}, near) is None
+    assert near == set()
     frontier.settle("a", True)
     assert frontier.take_ready() is None  # b and m were claimed by the group
     frontier = Frontier(steps, lambda n: True, workers=2)
     assert frontier.take_ready() == "a"
     frontier.busy = 1  # another worker is idle: b and m wait for a, so a commits to share them
-    assert frontier.next_member(["a"], {"a"}) is None
+    assert frontier.next_member({"a"}, {"b", "m"}) is None
 
 
 def test_data_and_records_of_a_group_commit_together(make_project, open_ws, monkeypatch) -> None:
