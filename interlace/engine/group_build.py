@@ -53,11 +53,15 @@ def build_group(run: Run, first: Step, steps: Mapping[str, Step], frontier: Fron
                 records.append(record)
                 built.add(name)
                 near.update(frontier.downstream[name])
+                if breakers is not None and set(breakers.open_connections()) & checked:
+                    break  # a half-open breaker's trial is one model: it commits alone
                 name = frontier.next_member(built, near)
                 if name is not None:
                     members.append(name)
             run._state.record_model_runs(records, cursor=cursor)  # one statement, same transaction
     except BaseException:  # noqa: BLE001 - rolled back; each member is built again on its own
+        for connection in checked:
+            breakers.end_trial(connection)  # type: ignore[union-attr]  # checked only with breakers
         return _one_by_one(run, [steps[m] for m in members])
     for connection in sorted(checked):
         breakers.success(connection)  # type: ignore[union-attr]  # checked only with breakers

@@ -131,3 +131,26 @@ def test_data_and_records_of_a_group_commit_together(make_project, open_ws, monk
     assert result.ok, result.errors
     assert calls == [3, 1, 1, 1]  # the group's three records, then one per model built alone
     assert ws.sql("SELECT count(*) FROM interlace.model_runs WHERE status = 'success'").fetchone()[0] == 3
+
+
+def test_an_open_breaker_stops_a_group_and_a_half_open_one_tries_one_model_alone(make_project, open_ws) -> None:
+    from interlace.retry import FakeClock
+    from interlace.state.reliability import BreakerRecord
+
+    root = make_project({**CHAIN, "config.yaml": "name: p\ncircuit_breaker:\n  cooldown: 30s\n"})
+    ws = open_ws(root)
+    clock = FakeClock()
+    ws.reliability.use_clock(clock)
+    ws.state.save_breaker(BreakerRecord("default", "open", 5, clock.now(), "connection refused", clock.now()))
+    result = ws.run(max_workers=1)
+    assert {n: r.status for n, r in result.results.items()} == {"a": "failed", "b": "skipped", "c": "skipped"}
+    assert "circuit breaker of connection 'default' is open after 5 failures" in str(result.results["a"].error)
+    assert ws.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main'").fetchone()[0] == 0
+
+    clock.advance(31)  # half-open: one trial model, committed alone, then a group
+    seen = _events(ws)
+    result = ws.run(max_workers=1)
+    assert result.ok, result.errors
+    assert seen == [("model.started", "a"), ("model.finished", "a"), ("model.started", "b"),
+                    ("model.started", "c"), ("model.finished", "b"), ("model.finished", "c")]
+    assert [(b.status, b.failures) for b in ws.breakers()] == [("closed", 0)]
