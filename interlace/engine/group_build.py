@@ -3,10 +3,11 @@ back to one transaction per model when anything in the group fails."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from interlace.engine.build import BuildOutcome, Cancelled, build_grouped
+from interlace.engine.build import BuildOutcome, Cancelled, build_grouped, build_model
 from interlace.engine.groups import Frontier
 from interlace.engine.relation import Relation
 from interlace.engine.results import ModelResult
@@ -16,7 +17,9 @@ from interlace.state.store import ModelRunRecord
 if TYPE_CHECKING:
     from interlace.engine.run import Run
 
-__all__ = ["build_group"]
+__all__ = ["KEEP_ON_CANCEL_MS", "build_group"]
+
+KEEP_ON_CANCEL_MS = 1000.0  # a cancelled group's finished members are written again up to this much work
 
 
 def build_group(run: Run, first: Step, steps: Mapping[str, Step], frontier: Frontier) -> list[ModelResult]:
@@ -62,6 +65,8 @@ def build_group(run: Run, first: Step, steps: Mapping[str, Step], frontier: Fron
     except BaseException:  # noqa: BLE001 - rolled back; each member is built again on its own
         for connection in checked:
             breakers.end_trial(connection)  # type: ignore[union-attr]  # checked only with breakers
+        if run.cancelled:
+            return _keep_built(run, done, [steps[m] for m in members])
         return _one_by_one(run, [steps[m] for m in members])
     for connection in sorted(checked):
         breakers.success(connection)  # type: ignore[union-attr]  # checked only with breakers
@@ -76,4 +81,29 @@ def _one_by_one(run: Run, members: list[Step]) -> list[ModelResult]:
         ups = [u for u in step.upstream if u in names]
         if all(u in results and results[u].status == "success" for u in ups):
             results[step.model] = run._build(step, announced=True)
+    return list(results.values())
+
+
+def _keep_built(run: Run, done: list[tuple[Step, Relation, BuildOutcome]], members: list[Step]) -> list[ModelResult]:
+    """A cancel rolled the group back: the members it had finished (small by then: at most
+    :data:`KEEP_ON_CANCEL_MS` of building) are written again, each in its own transaction on a
+    cursor the cancel does not interrupt — as if they had committed before the cancel, like
+    models built alone; the others end cancelled."""
+    results: dict[str, ModelResult] = {}
+    if sum(outcome.duration_ms for _, _, outcome in done) <= KEEP_ON_CANCEL_MS:
+        cursor = run._engine.cursor()
+        try:
+            for step, relation, _ in done:
+                spec = run._models[step.model]
+                ctx = dataclasses.replace(run._context(step, spec, relation, 1), cursor=cursor,
+                                          is_cancelled=lambda: False)
+                try:
+                    results[step.model] = run._succeeded(step, spec, relation, build_model(ctx))
+                except Exception as exc:  # noqa: BLE001 - becomes the model's result
+                    results[step.model] = run._failed(ctx, exc)
+        finally:
+            cursor.close()
+    for step in members:
+        if step.model not in results:
+            results[step.model] = run._build(step, announced=True)  # cancelled: recorded as such
     return list(results.values())
