@@ -207,7 +207,10 @@ class Run:
 
     # -- scheduling ------------------------------------------------------------------------------
     def _schedule(self, steps: dict[str, Step], results: dict[str, ModelResult]) -> None:
-        frontier = Frontier(steps, lambda name: groupable(steps[name], self._group_rules()), self._max_workers)
+        # groups are DuckDB's: a run with other engines (interlace.backends) builds one by one
+        duckdb_only = self._ctx.build is build_model
+        frontier = Frontier(steps, lambda name: duckdb_only and groupable(steps[name], self._group_rules()),
+                            self._max_workers)
         for name in steps:
             self._bus.emit(ModelQueued(run_id=self.run_id, model=name))
         running: dict[Future[list[ModelResult]], str] = {}
