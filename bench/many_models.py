@@ -6,7 +6,11 @@ a fresh process so imports and connection set-up count:
   interlace   `interlace.open(dir).run()` (discovery, sqlglot inference, planning, parallel build,
               one transaction per model with its run record, catalogue and schema history)
 
-    python bench/many_models.py [--models 2000] [--repeat 3] [--workers 2]
+    python bench/many_models.py [--models 2000] [--repeat 3] [--workers 2] [--baseline DIR]
+
+``--baseline DIR`` (another checkout's root, e.g. ``git worktree add /tmp/base main``) times that
+tree too, interleaved with this one in the same repetitions (each run from a neutral working
+directory with ``PYTHONPATH=DIR``, so the other tree's ``interlace`` is the one imported).
 """
 
 from __future__ import annotations
@@ -63,12 +67,23 @@ print(time.perf_counter() - t)
 """
 
 
-def timed(script: str, *args: str) -> float:
+WHICH = "import interlace, os; print(os.path.dirname(os.path.dirname(interlace.__file__)))"
+
+
+def timed(script: str, *args: str, tree: str | None = None) -> float:
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True,
+                         env=env, cwd=tempfile.gettempdir())
     wall = time.perf_counter() - start
     float(out.stdout.strip().splitlines()[-1])  # the script's own figure (sanity)
     return wall
+
+
+def imported_from(tree: str | None) -> str:
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
+    return subprocess.run([sys.executable, "-c", WHICH], capture_output=True, text=True, check=True, env=env,
+                          cwd=tempfile.gettempdir()).stdout.strip()
 
 
 def main() -> None:
@@ -76,26 +91,43 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--baseline", help="another checkout's root, timed interleaved with this tree")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"models: {args.models}, workers: {args.workers}, repeat: {args.repeat} (best of, wall clock, fresh process)")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    here = str(Path(__file__).resolve().parents[1])
+    trees = {"this tree": here} | ({"baseline": args.baseline} if args.baseline else {})
+    for label, tree in trees.items():
+        print(f"{label}: interlace from {imported_from(tree)}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "project"
         statements = generate(root, args.models)
         sql_file = Path(tmp) / "statements.sql"
         sql_file.write_text("\n".join(statements) + "\n")
-        raw_times, il_cold, il_warm = [], [], []
+        raw_times: list[float] = []
+        cold: dict[str, list[float]] = {label: [] for label in trees}
+        warm: dict[str, list[float]] = {label: [] for label in trees}
         for _ in range(args.repeat):
-            db = Path(tmp) / "raw.duckdb"
-            db.unlink(missing_ok=True)
-            raw_times.append(timed(RAW, str(db), str(sql_file)))
-            shutil.rmtree(root / ".interlace", ignore_errors=True)
-            il_cold.append(timed(INTERLACE, str(root), str(args.workers)))
-            il_warm.append(timed(INTERLACE, str(root), str(args.workers)))
-        raw, cold, warm = min(raw_times), min(il_cold), min(il_warm)
-        print(f"raw duckdb (CTAS x {args.models}):        {raw:7.2f} s")
-        print(f"interlace run, cold (empty warehouse): {cold:7.2f} s   ratio {cold / raw:5.2f}x raw")
-        print(f"interlace run, again (no change):      {warm:7.2f} s   ratio {warm / raw:5.2f}x raw")
+            for label, tree in trees.items():
+                db = Path(tmp) / "raw.duckdb"
+                db.unlink(missing_ok=True)
+                raw_times.append(timed(RAW, str(db), str(sql_file)))
+                shutil.rmtree(root / ".interlace", ignore_errors=True)
+                cold[label].append(timed(INTERLACE, str(root), str(args.workers), tree=tree))
+                warm[label].append(timed(INTERLACE, str(root), str(args.workers), tree=tree))
+        raw = min(raw_times)
+        print(f"raw duckdb (CTAS x {args.models}):        {raw:7.2f} s   (all: {_fmt(raw_times)})")
+        for label in trees:
+            c, w = min(cold[label]), min(warm[label])
+            print(f"{label}: interlace run, cold (empty warehouse): {c:7.2f} s   ratio {c / raw:5.2f}x raw"
+                  f"   (all: {_fmt(cold[label])})")
+            print(f"{label}: interlace run, again (no change):      {w:7.2f} s   ratio {w / raw:5.2f}x raw")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+
+
+def _fmt(times: list[float]) -> str:
+    return ", ".join(f"{t:.2f}" for t in times)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,12 @@ class CircuitBreakers:
             hint=f"it half-opens at {reopen.isoformat()} (circuit_breaker.cooldown); fix the connection, "
                  f"or reset it with `interlace breaker reset {connection}`")
 
+    def end_trial(self, connection: str) -> None:
+        """Forget this process's trial of ``connection`` without an outcome (its transaction was
+        rolled back and the model is built again, which may start a new trial)."""
+        with self._mutex:
+            self._trial.discard(connection)
+
     def success(self, connection: str) -> None:
         if not self.settings.enabled:
             return

@@ -56,6 +56,7 @@ class Materialization:
     takes_strategy: bool  # written by a strategy (only tables)
     sql_inlined: bool = False  # a SQL model of this kind is inlined into the SQL of its readers
     always_runs: bool = False  # runs whenever it is selected (side effects)
+    groups: bool = False  # a SQL model of this kind may share one transaction with others (engine.groups)
     description: str = ""
 
 
@@ -70,6 +71,7 @@ class Strategy:
     takes_cursor: bool = False  # may be incremental (cursor=): its table keeps earlier rows
     keeps_history: bool = False  # its table accumulates rows: schema modes evolve it, never replace it
     system_columns: Callable[[ModelConfig], tuple[str, ...]] = field(default=lambda config: ())
+    groups: bool = False  # its write is one self-contained statement: may share a transaction (engine.groups)
     description: str = ""
 
     def writer(self) -> Callable[[Any], Any]:
@@ -83,9 +85,9 @@ class Strategy:
 
 MATERIALIZATIONS: dict[str, Materialization] = {
     m.name: m for m in (
-        Materialization("table", persisted=True, takes_strategy=True,
+        Materialization("table", persisted=True, takes_strategy=True, groups=True,
                         description="a table written by the model's strategy"),
-        Materialization("view", persisted=True, takes_strategy=False,
+        Materialization("view", persisted=True, takes_strategy=False, groups=True,
                         description="CREATE OR REPLACE VIEW, recreated when its definition changes"),
         Materialization("ephemeral", persisted=False, takes_strategy=False, sql_inlined=True,
                         description="never persisted: inlined into SQL readers, in memory for Python readers"),
@@ -120,7 +122,8 @@ def unregister_strategy(name: str) -> None:
 
 
 for _builtin in (
-    Strategy("replace", f"{_STRATEGIES}.replace:replace", description="build the new table, swap it in atomically"),
+    Strategy("replace", f"{_STRATEGIES}.replace:replace", groups=True,
+             description="build the new table, swap it in atomically"),
     Strategy("append", f"{_STRATEGIES}.append:append", takes_cursor=True, keeps_history=True,
              description="insert the new rows"),
     Strategy("merge_by_key", f"{_STRATEGIES}.merge_by_key:merge_by_key", needs_key=True, takes_cursor=True,

@@ -346,7 +346,10 @@ class Workspace:
             from interlace.backends.build import dispatcher
 
             context = dataclasses.replace(context, build=dispatcher(self.backends, self.engine_of))
-        return Run(plan, context, run_id=run_id, trigger=str(trigger))
+        run = Run(plan, context, run_id=run_id, trigger=str(trigger))
+        if plan.basis is not None:  # what _execute checks the plan against, unless the run waits
+            run.prepared_basis = self._basis(graph, relations)
+        return run
 
     def engine_of(self, spec: ModelSpec) -> str:
         """The connection a model runs on: its ``connection=``, else ``engine:``, else the default."""
@@ -364,8 +367,13 @@ class Workspace:
         one, which made it stale: such a run is planned again from the same options.
         """
         if run.plan.basis is not None:
-            relations = self.engine.relations()
-            changes = run.plan.basis.changes_since(self._basis(self._graph(relations), relations))
+            # the catalog and graph read when the run was accepted, a moment ago (one catalog scan
+            # per run less); a run that waited in the queue reads them again
+            current = run.prepared_basis if not waited else None
+            if current is None:
+                relations = self.engine.relations()
+                current = self._basis(self._graph(relations), relations)
+            changes = run.plan.basis.changes_since(current)
             if changes and waited:
                 fresh = self._prepare(self.plan(run.plan.options), Trigger.of(run.trigger), run.run_id)
                 run.rebase(fresh)

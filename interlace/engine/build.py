@@ -41,7 +41,8 @@ from interlace.quality.checks import Check
 from interlace.quality.runner import CheckResult, run_checks
 from interlace.state.store import ModelRunRecord, StateStore
 
-__all__ = ["BUILDERS", "BuildContext", "BuildOutcome", "Cancelled", "build_model", "check_model", "wrap_error"]
+__all__ = ["BUILDERS", "BuildContext", "BuildOutcome", "Cancelled", "build_grouped", "build_model", "check_model",
+           "wrap_error"]
 
 
 class Cancelled(Exception):
@@ -346,10 +347,17 @@ def _record_success(ctx: BuildContext, stats: WriteStats, clock: float,
 
     The catalogue and schema history are refreshed for all models at once when the run ends.
     """
+    outcome, record = _success(ctx, stats, clock, checks)
+    ctx.state.record_model_run(record, cursor=ctx.cursor)
+    return outcome
+
+
+def _success(ctx: BuildContext, stats: WriteStats, clock: float,
+             checks: tuple[CheckResult, ...]) -> tuple[BuildOutcome, ModelRunRecord]:
     spec = ctx.spec
     finished = datetime.now(UTC)
     duration_ms = (time.perf_counter() - clock) * 1000
-    ctx.state.record_model_run(ModelRunRecord(
+    record = ModelRunRecord(
         run_id=ctx.run_id, model=spec.name, status="success", action=ctx.step.action, reason=ctx.step.reason,
         relation=str(ctx.relation) if is_persisted(spec) else None, fingerprint=ctx.step.fingerprint,
         definition=ctx.step.definition,
@@ -357,8 +365,20 @@ def _record_success(ctx: BuildContext, stats: WriteStats, clock: float,
         started_at=ctx.started_at,
         finished_at=finished, duration_ms=duration_ms, rows_affected=stats.rows, inserted=stats.inserted,
         updated=stats.updated, deleted=stats.deleted, attempt=ctx.attempt,
-    ), cursor=ctx.cursor)
-    return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage, dict(ctx.nulled))
+    )
+    return BuildOutcome(stats, finished, duration_ms, checks, ctx.lineage, dict(ctx.nulled)), record
+
+
+def build_grouped(ctx: BuildContext) -> tuple[BuildOutcome, ModelRunRecord]:
+    """Build a groupable model (:func:`interlace.engine.groups.groupable`: SQL, replace/view, no
+    cursor, no export, in the warehouse) inside the caller's open transaction. Its run record is
+    returned, for the caller to insert with the group's before the one commit."""
+    clock = time.perf_counter()
+    output = _produce(ctx)
+    sql = _shape(ctx, output.sql, output.params) if output.sql is not None else None
+    stats = BUILDERS[ctx.spec.materialize](ctx, sql, output)
+    checks = check_model(ctx.cursor, ctx.spec, ctx.relation, ctx.checks, ctx.resolve)
+    return _success(ctx, stats, clock, checks)
 
 
 # -- helpers -------------------------------------------------------------------------------------

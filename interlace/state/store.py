@@ -11,7 +11,7 @@ import dataclasses
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ import duckdb
 from interlace.errors import KeyExistsError, StateError
 from interlace.state.liveness import process_token
 from interlace.state.reliability import ReliabilityState
+from interlace.state.rows import Column, insert_rows
 from interlace.state.scheduling import SchedulingState
 from interlace.state.schema import VERSIONS
 
@@ -28,6 +29,31 @@ __all__ = ["ApiKeyRecord", "CatalogEntry", "CatalogRecord", "LastBuild", "ModelR
            "RunRecord", "SchemaVersion", "StateStore", "describe_changes"]
 
 R = TypeVar("R")
+
+_MODEL_RUN_COLUMNS: tuple[Column, ...] = (
+    ("run_id", "VARCHAR"), ("model", "VARCHAR"), ("status", "VARCHAR"), ("action", "VARCHAR"),
+    ("reason", "VARCHAR"), ("relation", "VARCHAR"), ("fingerprint", "VARCHAR"), ("inputs", "VARCHAR"),
+    ("started_at", "TIMESTAMPTZ"), ("finished_at", "TIMESTAMPTZ"), ("duration_ms", "DOUBLE"),
+    ("rows_affected", "BIGINT"), ("inserted", "BIGINT"), ("updated", "BIGINT"), ("deleted", "BIGINT"),
+    ("error", "VARCHAR"), ("skip_reason", "VARCHAR"), ("definition", "VARCHAR"), ("attempt", "INTEGER"),
+)
+_QUALITY_COLUMNS: tuple[Column, ...] = (
+    ("model", "VARCHAR"), ("check_name", "VARCHAR"), ("check_type", "VARCHAR"), ("severity", "VARCHAR"),
+    ("status", "VARCHAR"), ("failing", "BIGINT"), ("duration_ms", "DOUBLE"), ("sql", "VARCHAR"),
+    ("samples", "VARCHAR"), ("message", "VARCHAR"),
+)
+_LINEAGE_COLUMNS: tuple[Column, ...] = (
+    ("model", "VARCHAR"), ("fingerprint", "VARCHAR"), ("column_name", "VARCHAR"), ("source", "VARCHAR"),
+    ("source_column", "VARCHAR"), ("kind", "VARCHAR"),
+)
+_VERSION_COLUMNS: tuple[Column, ...] = (
+    ("model", "VARCHAR"), ("version", "INTEGER"), ("columns", "VARCHAR"), ("changes", "VARCHAR"),
+)
+_CATALOG_COLUMNS: tuple[Column, ...] = (
+    ("name", "VARCHAR"), ("kind", "VARCHAR"), ("materialize", "VARCHAR"), ("strategy", "VARCHAR"),
+    ("relation", "VARCHAR"), ("origin", "VARCHAR"), ("config", "VARCHAR"), ("fingerprint", "VARCHAR"),
+    ("columns", "VARCHAR"), ("description", "VARCHAR"), ("tags", "VARCHAR[]"),
+)
 
 
 class _Record:
@@ -190,6 +216,7 @@ class StateStore(SchedulingState, ReliabilityState):
     def __init__(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
         self._cursor = connection.cursor()
         self._lock = threading.RLock()
+        self._in_batch = False  # inside batch(): writes join its transaction
         self.read_only = read_only
         if not read_only:
             self._migrate()
@@ -297,17 +324,21 @@ class StateStore(SchedulingState, ReliabilityState):
     # -- model runs ----------------------------------------------------------------------------
     def record_model_run(self, record: ModelRunRecord, *, cursor: duckdb.DuckDBPyConnection | None = None) -> None:
         """Append a model's outcome; with ``cursor``, inside that model's write transaction."""
-        sql = (
-            "INSERT INTO interlace.model_runs (run_id, model, status, action, reason, relation, fingerprint, "
-            "inputs, started_at, finished_at, duration_ms, rows_affected, inserted, updated, deleted, error, "
-            "skip_reason, definition, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        params = [record.run_id, record.model, record.status, record.action, record.reason,
-                  record.relation, record.fingerprint,
-                  json.dumps(record.inputs) if record.inputs is not None else None, record.started_at, record.finished_at, record.duration_ms, record.rows_affected,
-                  record.inserted, record.updated, record.deleted, record.error, record.skip_reason,
-                  record.definition, record.attempt]
-        self._execute(sql, params, cursor)
+        self.record_model_runs([record], cursor=cursor)
+
+    def record_model_runs(self, records: Sequence[ModelRunRecord], *,
+                          cursor: duckdb.DuckDBPyConnection | None = None) -> None:
+        """Append many outcomes in one statement; with ``cursor``, inside the caller's transaction
+        (a group of models built in one transaction commits their records with their data)."""
+        rows = [(r.run_id, r.model, r.status, r.action, r.reason, r.relation, r.fingerprint,
+                 json.dumps(r.inputs) if r.inputs is not None else None, r.started_at, r.finished_at,
+                 r.duration_ms, r.rows_affected, r.inserted, r.updated, r.deleted, r.error, r.skip_reason,
+                 r.definition, r.attempt) for r in records]
+        if cursor is not None:
+            insert_rows(cursor, "interlace.model_runs", _MODEL_RUN_COLUMNS, rows)
+            return
+        with self._lock:
+            insert_rows(self._cursor, "interlace.model_runs", _MODEL_RUN_COLUMNS, rows)
 
     def model_runs(self, *, run_id: str | None = None, model: str | None = None, status: str | None = None,
                    limit: int = 100) -> list[ModelRunRecord]:
@@ -357,31 +388,12 @@ class StateStore(SchedulingState, ReliabilityState):
         """Store check results, given as (model, CheckResult) pairs, in one statement."""
         if not results:
             return
-        import pyarrow as pa
-
         rows = [(m, r.to_dict()) for m, r in results]
-        table = pa.table({
-            "model": [m for m, _ in rows],
-            "check_name": [d["check"] for _, d in rows],
-            "check_type": [d["type"] for _, d in rows],
-            "severity": [d["severity"] for _, d in rows],
-            "status": [d["status"] for _, d in rows],
-            "failing": pa.array([d["failing"] for _, d in rows], pa.int64()),
-            "duration_ms": pa.array([d["duration_ms"] for _, d in rows], pa.float64()),
-            "sql": [d["sql"] for _, d in rows],
-            "samples": [json.dumps(d["samples"], default=str) for _, d in rows],
-            "message": [d["message"] for _, d in rows],
-        })
         with self._lock:
-            self._cursor.register("__interlace_quality", table)
-            try:
-                self._cursor.execute(
-                    "INSERT INTO interlace.quality_results (run_id, model, check_name, check_type, severity, status, "
-                    "failing, duration_ms, sql, samples, message, checked_at) SELECT ?, model, check_name, check_type, "
-                    "severity, status, failing, duration_ms, sql, samples, message, now() FROM __interlace_quality",
-                    [run_id])
-            finally:
-                self._cursor.unregister("__interlace_quality")
+            insert_rows(self._cursor, "interlace.quality_results", _QUALITY_COLUMNS, [
+                (m, d["check"], d["type"], d["severity"], d["status"], d["failing"], d["duration_ms"], d["sql"],
+                 json.dumps(d["samples"], default=str), d["message"]) for m, d in rows],
+                constants=[("run_id", "?"), ("checked_at", "now()")], params=[run_id])
 
     def quality_results(self, *, model: str | None = None, latest: bool = True, limit: int = 500) -> list[QualityRecord]:
         """Check results, newest first; ``latest`` keeps the most recent result of each check."""
@@ -402,29 +414,7 @@ class StateStore(SchedulingState, ReliabilityState):
     def store_lineage(self, model: str, fingerprint: str | None,
                       edges: Sequence[tuple[str | None, str, str, str]]) -> None:
         """Replace a model's lineage edges: (column or None, source, source column, kind)."""
-        import pyarrow as pa
-
-        table = pa.table({
-            "column_name": pa.array([e[0] for e in edges], pa.string()),
-            "source": pa.array([e[1] for e in edges], pa.string()),
-            "source_column": pa.array([e[2] for e in edges], pa.string()),
-            "kind": pa.array([e[3] for e in edges], pa.string()),
-        })
-        with self._lock:
-            cur = self._cursor
-            cur.begin()
-            try:
-                cur.execute("DELETE FROM interlace.column_lineage WHERE model = ?", [model])
-                cur.register("__interlace_lineage", table)
-                cur.execute(
-                    "INSERT INTO interlace.column_lineage (model, fingerprint, column_name, source, source_column, "
-                    "kind, computed_at) SELECT ?, ?, column_name, source, source_column, kind, now() "
-                    "FROM __interlace_lineage", [model, fingerprint])
-                cur.unregister("__interlace_lineage")
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+        self.store_lineages([(model, fingerprint, edges)])
 
     def lineage_edges(self) -> list[tuple[str, str | None, str, str, str]]:
         """Every stored edge: (model, column, source, source column, kind)."""
@@ -435,13 +425,11 @@ class StateStore(SchedulingState, ReliabilityState):
     def record_built(self, entries: Sequence[CatalogEntry], *, run_id: str) -> dict[str, SchemaVersion]:
         """Refresh the catalogue and append schema versions for the models a run built.
 
-        Two statements for any number of models (the rows travel as Arrow), so a run of
+        Two statements for any number of models (a list parameter per column), so a run of
         thousands of models does not pay a round trip per model. Returns the new versions.
         """
         if not entries:
             return {}
-        import pyarrow as pa
-
         with self._lock:
             cur = self._cursor
             latest = self._latest_columns([e.name for e in entries if e.columns is not None])
@@ -457,43 +445,18 @@ class StateStore(SchedulingState, ReliabilityState):
                 versions[e.name] = SchemaVersion(e.name, (before[0] + 1) if before else 1,
                                                  [tuple(c) for c in current], changes, run_id,  # type: ignore[misc]
                                                  datetime.now())
-            cur.begin()
-            try:
-                if versions:
-                    cur.register("__interlace_versions", pa.table({
-                        "model": [v.model for v in versions.values()],
-                        "version": [v.version for v in versions.values()],
-                        "columns": [json.dumps([list(c) for c in v.columns]) for v in versions.values()],
-                        "changes": [json.dumps(v.changes) for v in versions.values()],
-                    }))
-                    cur.execute(
-                        "INSERT INTO interlace.schema_history (model, version, columns, changes, run_id, recorded_at) "
-                        "SELECT model, version, columns, changes, ?, now() FROM __interlace_versions", [run_id])
-                    cur.unregister("__interlace_versions")
-                cur.register("__interlace_catalog", pa.table({
-                    "name": [e.name for e in entries],
-                    "kind": [e.kind for e in entries],
-                    "materialize": [e.materialize for e in entries],
-                    "strategy": [e.strategy for e in entries],
-                    "relation": [e.relation for e in entries],
-                    "origin": [e.origin for e in entries],
-                    "config": [json.dumps(e.config, default=str) for e in entries],
-                    "fingerprint": [e.fingerprint for e in entries],
-                    "columns": [json.dumps([list(c) for c in e.columns]) if e.columns is not None else None
-                                for e in entries],
-                    "description": [e.description for e in entries],
-                    "tags": pa.array([list(e.tags) for e in entries], type=pa.list_(pa.string())),
-                }))
-                cur.execute(
-                    "INSERT OR REPLACE INTO interlace.models (name, kind, materialize, strategy, relation, origin, "
-                    "config, fingerprint, columns, description, tags, last_run_id, last_success_at, updated_at) "
-                    "SELECT name, kind, materialize, strategy, relation, origin, config, fingerprint, columns, "
-                    "description, tags, ?, now(), now() FROM __interlace_catalog", [run_id])
-                cur.unregister("__interlace_catalog")
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+            with self._transaction():
+                insert_rows(cur, "interlace.schema_history", _VERSION_COLUMNS, [
+                    (v.model, v.version, json.dumps([list(c) for c in v.columns]), json.dumps(v.changes))
+                    for v in versions.values()], constants=[("run_id", "?"), ("recorded_at", "now()")],
+                    params=[run_id])
+                insert_rows(cur, "interlace.models", _CATALOG_COLUMNS, [
+                    (e.name, e.kind, e.materialize, e.strategy, e.relation, e.origin,
+                     json.dumps(e.config, default=str), e.fingerprint,
+                     json.dumps([list(c) for c in e.columns]) if e.columns is not None else None,
+                     e.description, list(e.tags)) for e in entries],
+                    constants=[("last_run_id", "?"), ("last_success_at", "now()"), ("updated_at", "now()")],
+                    params=[run_id], replace=True)
             return versions
 
     def _latest_columns(self, models: list[str]) -> dict[str, tuple[int, list[list[str]]]]:
@@ -537,37 +500,45 @@ class StateStore(SchedulingState, ReliabilityState):
         """:meth:`store_lineage` for many models at once, in one transaction (a project's first analysis)."""
         if not updates:
             return
-        import pyarrow as pa
-
-        table = pa.table({
-            "model": pa.array([m for m, _, edges in updates for _ in edges], pa.string()),
-            "fingerprint": pa.array([f for _, f, edges in updates for _ in edges], pa.string()),
-            "column_name": pa.array([e[0] for _, _, edges in updates for e in edges], pa.string()),
-            "source": pa.array([e[1] for _, _, edges in updates for e in edges], pa.string()),
-            "source_column": pa.array([e[2] for _, _, edges in updates for e in edges], pa.string()),
-            "kind": pa.array([e[3] for _, _, edges in updates for e in edges], pa.string()),
-        })
-        models = pa.table({"model": pa.array([m for m, _, _ in updates], pa.string())})
-        with self._lock:
+        with self._lock, self._transaction():
             cur = self._cursor
-            cur.begin()
-            try:
-                cur.register("__interlace_lineage_models", models)
-                cur.execute("DELETE FROM interlace.column_lineage WHERE model IN "
-                            "(SELECT model FROM __interlace_lineage_models)")
-                cur.register("__interlace_lineage", table)
-                cur.execute(
-                    "INSERT INTO interlace.column_lineage (model, fingerprint, column_name, source, source_column, "
-                    "kind, computed_at) SELECT model, fingerprint, column_name, source, source_column, kind, now() "
-                    "FROM __interlace_lineage")
-                cur.unregister("__interlace_lineage")
-                cur.unregister("__interlace_lineage_models")
-                cur.commit()
-            except BaseException:
-                cur.rollback()
-                raise
+            cur.execute("DELETE FROM interlace.column_lineage WHERE list_contains(?, model)",
+                        [[m for m, _, _ in updates]])
+            insert_rows(cur, "interlace.column_lineage", _LINEAGE_COLUMNS,
+                        [(m, f, *e) for m, f, edges in updates for e in edges],
+                        constants=[("computed_at", "now()")])
 
     # -- helpers -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for several writes of this store on this thread (the end of a run:
+        check results, catalogue, schema history, lineage and the run's status commit at once)."""
+        with self._lock:
+            if self._in_batch:
+                yield
+                return
+            with self._transaction():
+                self._in_batch = True
+                try:
+                    yield
+                finally:
+                    self._in_batch = False
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN … COMMIT on the store's cursor (the lock held), or join the open batch."""
+        if self._in_batch:
+            yield
+            return
+        cur = self._cursor
+        cur.begin()
+        try:
+            yield
+        except BaseException:
+            cur.rollback()
+            raise
+        cur.commit()
+
     def _execute(self, sql: str, params: list[Any], cursor: duckdb.DuckDBPyConnection | None) -> None:
         if cursor is not None:
             cursor.execute(sql, params)

@@ -23,6 +23,10 @@ MODELS = {
     "models/merged.sql": '-- @model(strategy="merge_by_key", primary_key="id")\nSELECT id, v, gen FROM raw',
     # append with a cursor: each raw row appended exactly once, the watermark moving with the data
     "models/appended.sql": '-- @model(strategy="append", cursor="gen")\nSELECT id, gen FROM raw',
+    # a chain of replace models and a view after snap: built in snap's transaction (engine.groups),
+    # so a kill leaves all three of the old generation or all three of the new one
+    "models/snap_gens.sql": "SELECT built_gen, count(*) AS n FROM snap GROUP BY built_gen",
+    "models/snap_view.sql": '-- @model(materialize="view")\nSELECT built_gen, n FROM snap_gens',
 }
 ROWS_PER_GENERATION = 200_000
 
@@ -46,6 +50,20 @@ def check_invariants(root: Path) -> dict[str, int]:
             assert q("SELECT count(DISTINCT built_gen) FROM snap") == 1
             assert q("SELECT count(*) FROM snap") == q("SELECT count(*) FROM raw WHERE gen <= (SELECT max(built_gen) FROM snap)")
             seen["snap"] = q("SELECT max(built_gen) FROM snap")
+        views = {r[0] for r in ws.sql("SELECT view_name FROM duckdb_views() WHERE schema_name = 'main'").fetchall()}
+        assert ("snap" in tables) == ("snap_gens" in tables) == ("snap_view" in views)  # one commit
+        if "snap_gens" in tables:
+            assert ws.sql("SELECT built_gen, n FROM snap_view").fetchall() == \
+                ws.sql("SELECT built_gen, count(*) FROM snap GROUP BY built_gen").fetchall()
+            latest = dict(ws.sql(
+                "SELECT model, rows_affected FROM interlace.model_runs WHERE status = 'success' "
+                "QUALIFY row_number() OVER (PARTITION BY model ORDER BY finished_at DESC) = 1").fetchall())
+            assert latest["snap"] == q("SELECT count(*) FROM snap")  # each record is its data's
+            assert latest["snap_gens"] == q("SELECT count(*) FROM snap_gens")
+            assert q("SELECT count(DISTINCT run_id) FROM (SELECT run_id FROM interlace.model_runs "
+                     "WHERE status = 'success' AND model IN ('snap', 'snap_gens', 'snap_view') "
+                     "QUALIFY row_number() OVER (PARTITION BY model ORDER BY finished_at DESC) = 1)") == 1
+            seen["snap_gens"] = q("SELECT max(built_gen) FROM snap_gens")
         if "merged" in tables:
             assert q("SELECT count(*) - count(DISTINCT id) FROM merged") == 0
             assert q("SELECT count(*) FROM merged") == q("SELECT count(*) FROM raw WHERE gen <= (SELECT max(gen) FROM merged)")
@@ -89,4 +107,4 @@ def test_sigkill_at_random_moments_never_corrupts(make_project) -> None:
     final = subprocess.run([sys.executable, "-m", "interlace", "run", "-d", str(root)], capture_output=True, text=True)
     assert final.returncode == 0, final.stdout + final.stderr
     seen = check_invariants(root)
-    assert seen == {"snap": generation, "merged": generation, "appended": generation}
+    assert seen == {"snap": generation, "snap_gens": generation, "merged": generation, "appended": generation}
