@@ -5,6 +5,7 @@ Every face (CLI, magics, server, runner, docs) calls a Workspace; none does core
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -658,6 +659,17 @@ class Workspace:
     def catalog(self) -> dict[str, CatalogRecord]:
         """What the catalogue recorded of each model at its last successful build."""
         return {r.name: r for r in self.state.models()}
+
+    @property
+    def catalog_version(self) -> int:
+        """Changes each time this process records built models in the catalogue: a cache key for
+        what is read from it (this process holds the warehouse, so no one else writes it)."""
+        return self.state.catalog_version
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """Within the block, this thread's reads of runs, model runs and the catalogue see one
+        committed state, even while a run commits (reads in other threads run alongside)."""
+        return self.state.snapshot()
 
     # -- notebook runs and schedules (interlace.runner and interlace.scheduler record here) -----------
     def begin_notebook_run(self, run_id: str, *, notebook: str, parameters: dict[str, Any], trigger: str,

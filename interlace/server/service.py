@@ -1,8 +1,9 @@
 """What the server shares between the API and the dashboard: one Workspace and its events.
 
-``Service`` serializes calls that use the workspace's shared DuckDB connection (a connection is
-not safe to use from several threads at once) and fans the event bus out to server-sent-event
-clients. Runs are the workspace's (``interlace.runs``): the server starts them in the background
+``Service.call`` serializes work that writes (or that uses the workspace's shared connection, which
+is not safe to use from several threads at once); ``Service.read`` runs reads alongside each other
+and alongside runs and writes, each on its thread's own cursors (a slow read delays no one). The
+service fans the event bus out to server-sent-event clients. Runs are the workspace's (``interlace.runs``): the server starts them in the background
 through the same run manager the CLI, the notebook and the scheduler use.
 """
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from interlace.events import Event
 from interlace.options import RunOptions
+from interlace.server.readcache import ReadCache
 
 if TYPE_CHECKING:
     from interlace.runs import RunHandle, RunManager
@@ -68,6 +70,8 @@ class Service:
         self._feeds_lock = threading.Lock()
         self._listeners: list[Callable[[Event], None]] = []
         self._unsubscribe = workspace.events.subscribe(self._dispatch)
+        self.generation = 0  # moves after every serialized call: a key for what reads cache
+        self.cache = ReadCache()
 
     def start_run(self, options: RunOptions, *, trigger: str) -> RunHandle:
         """Plan ``options`` and start the plan in the background (``RUN_IN_PROGRESS`` while another
@@ -75,8 +79,21 @@ class Service:
         return self.call(lambda ws: ws.runs.start(ws.plan(options), trigger=trigger))
 
     def call(self, work: Callable[[Workspace], T]) -> T:
-        """Run ``work(workspace)`` while no other server thread uses the shared connection."""
+        """Run ``work(workspace)`` while no other serialized call runs (writes, and work that uses
+        the shared connection); cached reads are recomputed after it."""
         with self._lock:
+            try:
+                return work(self.workspace)
+            finally:
+                self.generation += 1
+
+    def read(self, work: Callable[[Workspace], T], *, snapshot: bool = True) -> T:
+        """Run ``work(workspace)``, which only reads, without waiting for other reads, runs or
+        writes. With ``snapshot``, its state reads see one committed state (``Workspace.snapshot``);
+        work that reads state once (or answers from a cache) skips the two statements it costs."""
+        if not snapshot:
+            return work(self.workspace)
+        with self.workspace.snapshot():
             return work(self.workspace)
 
     # -- events ----------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Read and write the ``interlace`` state schema. Bound parameters only; one lock for own writes.
 
 Methods that take ``cursor=`` run inside the caller's transaction, so that a model's data and the
-record of it commit together (or not at all).
+record of it commit together (or not at all). Reads run on a cursor of their own thread (see
+:meth:`StateStore.snapshot`), so readers in several threads do not wait for each other or for a
+write: each sees what was committed when its statement (or its snapshot) began. The thread inside
+:meth:`StateStore.batch` reads on the store's cursor, and so sees its own uncommitted writes.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import dataclasses
 import json
 import os
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -217,6 +221,13 @@ class StateStore(SchedulingState, ReliabilityState):
         self._cursor = connection.cursor()
         self._lock = threading.RLock()
         self._in_batch = False  # inside batch(): writes join its transaction
+        self._batch_thread: int | None = None  # the thread in batch(): it reads its own writes
+        self._connection = connection
+        self._local = threading.local()  # this thread's read cursor and snapshot depth
+        # every live read cursor, for close(); a thread's cursor goes when the thread ends
+        self._readers: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+        self._readers_lock = threading.Lock()  # not the write lock: readers never wait for writes
+        self._catalog_version = 0
         self.read_only = read_only
         if not read_only:
             self._migrate()
@@ -457,7 +468,15 @@ class StateStore(SchedulingState, ReliabilityState):
                      e.description, list(e.tags)) for e in entries],
                     constants=[("last_run_id", "?"), ("last_success_at", "now()"), ("updated_at", "now()")],
                     params=[run_id], replace=True)
+            if not self._in_batch:  # committed now; in a batch, when the batch commits
+                self._catalog_version += 1
             return versions
+
+    @property
+    def catalog_version(self) -> int:
+        """Moves after every commit of this process that may have changed the catalogue (a key for
+        caches of it: it never moves before the commit, so nothing is cached under it too early)."""
+        return self._catalog_version
 
     def _latest_columns(self, models: list[str]) -> dict[str, tuple[int, list[list[str]]]]:
         if not models:
@@ -517,12 +536,15 @@ class StateStore(SchedulingState, ReliabilityState):
             if self._in_batch:
                 yield
                 return
-            with self._transaction():
-                self._in_batch = True
-                try:
-                    yield
-                finally:
-                    self._in_batch = False
+            try:
+                with self._transaction():
+                    self._in_batch, self._batch_thread = True, threading.get_ident()
+                    try:
+                        yield
+                    finally:
+                        self._in_batch, self._batch_thread = False, None
+            finally:  # after the commit (or rollback): what readers cached may have changed
+                self._catalog_version += 1
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -549,16 +571,63 @@ class StateStore(SchedulingState, ReliabilityState):
     def _fetch(self, sql: str, params: list[Any], cursor: duckdb.DuckDBPyConnection | None = None) -> list[tuple[Any, ...]]:
         if cursor is not None:
             return cursor.execute(sql, params).fetchall()
-        with self._lock:
-            return self._cursor.execute(sql, params).fetchall()
+        if self._batch_thread == threading.get_ident():
+            with self._lock:
+                return self._cursor.execute(sql, params).fetchall()
+        return self._reader().execute(sql, params).fetchall()
 
     def _dicts(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        with self._lock:
-            result = self._cursor.execute(sql, params)
-            names = [d[0] for d in result.description or []]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        if self._batch_thread == threading.get_ident():
+            with self._lock:
+                result = self._cursor.execute(sql, params)
+                names = [d[0] for d in result.description or []]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        result = self._reader().execute(sql, params)
+        names = [d[0] for d in result.description or []]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """This thread's read cursor: a DuckDB cursor must not be used by two threads at once,
+        and reads on their own cursors run in parallel (writes keep ``self._cursor``, the lock)."""
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._readers_lock:
+                cursor = self._local.cursor = self._connection.cursor()
+                self._readers.add(cursor)
+        return cursor
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads of this thread inside the block see one committed state of the warehouse, even
+        if a run commits in between (nested blocks share the outer one)."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        cursor = self._reader()
+        cursor.begin()
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
+            with contextlib.suppress(duckdb.Error):  # read-only: nothing to keep
+                cursor.rollback()
 
     def close(self) -> None:
+        """Close every thread's read cursor and drop the references here (see ``Engine.close``)."""
+        with self._readers_lock:
+            readers = list(self._readers)
+            self._readers = weakref.WeakSet()
+        for reader in readers:
+            with contextlib.suppress(duckdb.Error):
+                reader.close()
+        self._local = threading.local()
+        del readers
         self._cursor.close()
 
     # -- user migrations and function versions ---------------------------------------------------

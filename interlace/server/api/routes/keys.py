@@ -22,7 +22,8 @@ router = APIRouter(prefix="/keys", tags=["keys"])
 @router.get("", response_model=KeyList, summary="Stored API keys (names, ids and scopes; never the keys)",
             openapi_extra=requires("admin"), responses=responses())
 def list_keys(svc: ServiceDep) -> KeyList:
-    return KeyList(keys=[KeyOut(**r.to_dict()) for r in svc.call(lambda ws: ws.keys.list())])
+    records = svc.read(lambda ws: ws.keys.list(), snapshot=False)
+    return KeyList(keys=[KeyOut(**r.to_dict()) for r in records])
 
 
 @router.post("", response_model=KeyCreated, status_code=201, summary="Create a key; the response shows it once",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from interlace.server import queries
 from interlace.server.api.errors import responses
@@ -39,17 +40,24 @@ def list_models(
     materialize: Annotated[Literal["table", "view", "ephemeral", "none"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> ModelList:
-    needle = (search or "").lower()
-    found = [
-        m for m in svc.call(queries.model_summaries)
-        if (not needle or needle in m["name"].lower() or needle in (m["description"] or "").lower())
-        and set(tag) <= set(m["tags"])
-        and (schema is None or m["schema"] == schema)
-        and (kind is None or m["kind"] == kind)
-        and (materialize is None or m["materialize"] == materialize)
-    ]
-    return ModelList(total=len(found), models=[ModelSummary(**m) for m in found[offset:offset + limit]])
+) -> Response:
+    # the summaries are kept until the models or the catalogue change, and each page's JSON with
+    # them (readcache): the same page again is answered without reading or encoding anything
+    index = svc.read(lambda ws: svc.cache.model_index(ws, svc.generation, queries.model_summaries,
+                                                      lambda m: ModelSummary(**m)), snapshot=False)
+    needle, tags = (search or "").lower(), set(tag)
+
+    def encode() -> bytes:
+        found = [
+            row[0] for row in index.rows
+            if (not needle or needle in row[1] or needle in row[2]) and tags <= row[3]
+            and (schema is None or row[4] == schema) and (kind is None or row[5] == kind)
+            and (materialize is None or row[6] == materialize)
+        ]
+        return ModelList(total=len(found), models=found[offset:offset + limit]).model_dump_json().encode()
+
+    query = (needle, tuple(sorted(tags)), schema, kind, materialize, limit, offset)
+    return Response(svc.cache.page(index, query, encode), media_type="application/json")
 
 
 @router.get("/{name}", response_model=ModelDetail, summary="One model: definition, graph neighbours, columns",
@@ -63,7 +71,7 @@ def model_detail(name: ModelName, svc: ServiceDep) -> ModelDetail:
 @router.get("/{name}/columns", response_model=ColumnsOut, summary="A model's columns as built in the warehouse",
             openapi_extra=requires("read"), responses=responses(*_ERRORS))
 def model_columns(name: ModelName, svc: ServiceDep) -> ColumnsOut:
-    columns = svc.call(lambda ws: ws.columns(name))
+    columns = svc.read(lambda ws: ws.columns(name))
     return ColumnsOut(model=name, built=bool(columns), columns=[Column(name=c, type=t) for c, t in columns])
 
 
@@ -71,7 +79,7 @@ def model_columns(name: ModelName, svc: ServiceDep) -> ColumnsOut:
             summary="Every recorded version of a model's columns, newest first",
             openapi_extra=requires("read"), responses=responses(*_ERRORS))
 def model_schema_history(name: ModelName, svc: ServiceDep) -> SchemaHistoryOut:
-    versions = svc.call(lambda ws: ws.schema_history(name))
+    versions = svc.read(lambda ws: ws.schema_history(name))
     return SchemaHistoryOut(model=name, versions=[
         SchemaVersionOut(version=v.version, recorded_at=v.recorded_at, run_id=v.run_id,
                          columns=[Column(name=c, type=t) for c, t in v.columns], changes=v.changes)
@@ -82,7 +90,7 @@ def model_schema_history(name: ModelName, svc: ServiceDep) -> SchemaHistoryOut:
             openapi_extra=requires("read"), responses=responses(*_ERRORS))
 def model_runs(name: ModelName, svc: ServiceDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> ModelRunList:
-    records = svc.call(lambda ws: ws.model_runs(model=name, limit=limit))
+    records = svc.read(lambda ws: ws.model_runs(model=name, limit=limit))
     return ModelRunList(model_runs=[
         ModelRunOut.model_validate({k: v for k, v in r.to_dict().items() if k in ModelRunOut.model_fields})
         for r in records])
@@ -93,5 +101,5 @@ def model_runs(name: ModelName, svc: ServiceDep,
             responses=responses(*_ERRORS, "MODEL_NOT_MATERIALIZED", "MODEL_NOT_BUILT"))
 def model_preview(name: ModelName, svc: ServiceDep,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> PreviewOut:
-    columns, rows = svc.call(lambda ws: queries.preview(ws, name, limit))
+    columns, rows = svc.read(lambda ws: queries.preview(ws, name, limit))
     return PreviewOut(model=name, limit=limit, columns=[Column(name=c, type=t) for c, t in columns], rows=rows)

@@ -46,21 +46,23 @@ def start_run(body: RunRequest, request: Request, svc: ServiceDep) -> RunStarted
 @router.get("", response_model=RunList, summary="Run history, newest first",
             openapi_extra=requires("read"), responses=responses("VALIDATION_ERROR"))
 def list_runs(svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 20) -> RunList:
-    records = svc.call(lambda ws: ws.runs.history(limit))
+    records = svc.read(lambda ws: ws.runs.history(limit), snapshot=False)
     return RunList(runs=[_run(r, svc) for r in records])
 
 
 @router.get("/{run_id}", response_model=RunDetail, summary="A run's status and its models so far",
             openapi_extra=requires("read"), responses=responses("RUN_NOT_FOUND", "VALIDATION_ERROR"))
 def get_run(run_id: RunId, svc: ServiceDep) -> RunDetail:
-    record, model_runs = svc.call(lambda ws: (ws.run_record(run_id), ws.model_runs(run_id=run_id, limit=100_000)))
+    # one snapshot: the record and its models agree while the run commits; kept once it has ended
+    record, model_runs = svc.cache.finished_run(run_id, lambda: svc.read(
+        lambda ws: (ws.run_record(run_id), ws.model_runs(run_id=run_id, limit=100_000))))
     return RunDetail(**_run(record, svc).model_dump(), model_runs=[_model_run(r) for r in model_runs])
 
 
 @router.get("/{run_id}/models", response_model=ModelRunList, summary="The model outcomes of one run",
             openapi_extra=requires("read"), responses=responses("RUN_NOT_FOUND", "VALIDATION_ERROR"))
 def run_models(run_id: RunId, svc: ServiceDep) -> ModelRunList:
-    model_runs = svc.call(lambda ws: ws.model_runs(run_id=run_id, limit=100_000))
+    model_runs = svc.read(lambda ws: ws.model_runs(run_id=run_id, limit=100_000))
     return ModelRunList(model_runs=[_model_run(r) for r in model_runs])
 
 
@@ -70,7 +72,7 @@ def run_models(run_id: RunId, svc: ServiceDep) -> ModelRunList:
 def cancel_run(run_id: RunId, svc: ServiceDep) -> RunCancelled:
     if svc.runs.cancel(run_id):
         return RunCancelled(run_id=run_id, status="cancelling")
-    record = svc.call(lambda ws: ws.run_record(run_id))
+    record = svc.read(lambda ws: ws.run_record(run_id), snapshot=False)
     raise ApiError("RUN_NOT_ACTIVE", f"run {run_id} is not running in this server (status: {record.status})",
                    {"run_id": run_id, "status": record.status})
 
