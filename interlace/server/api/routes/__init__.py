@@ -22,8 +22,9 @@ def requires(scope: str) -> dict[str, Any]:
     return {"x-required-scope": scope}
 
 
-def service(request: Request) -> Service:
-    """The server's :class:`Service` (one per app)."""
+async def service(request: Request) -> Service:
+    """The server's :class:`Service` (one per app). ``async``: FastAPI runs a plain ``def``
+    dependency on the threadpool, a hop per request for a dictionary lookup."""
     svc: Service = request.app.state.interlace
     return svc
 
