@@ -173,6 +173,16 @@ class KeyRing:
             return None
         return Principal(record.name, record.scope, "store")
 
+    def needs_lookup(self, presented: str) -> bool:
+        """Whether :meth:`resolve` would read the store (a stored key not cached): callers on an
+        event loop then resolve on a worker thread."""
+        match = _KEY.match(presented)
+        if match is None or self._store is None:
+            return False
+        with self._lock:
+            hit = self._cache.get(match.group(1))
+        return hit is None or time.monotonic() - hit[0] >= self._cache_seconds
+
     def env_admins(self) -> list[str]:
         """Names of the admin keys given through environment variables."""
         return [name for _, name, scope in self._env if scope == "admin"]

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from interlace.server.api.auth import LOGIN_PATH, SESSION_COOKIE, failed_authentication
 
@@ -68,7 +69,8 @@ def install_login(app: FastAPI, project: str) -> None:
             return page("/dashboard", "The sign-in form was not valid: send only 'key' and 'next'.", status=400)
         key = (form.get("key") or [""])[0].strip()
         target = _safe_next((form.get("next") or [""])[0])
-        principal = request.app.state.keyring.resolve(key) if key else None
+        # the key may be looked up in the store: on a worker thread, not the event loop
+        principal = await run_in_threadpool(request.app.state.keyring.resolve, key) if key else None
         if principal is None:
             refusal = failed_authentication(request.app.state.auth_failures, request.scope)
             if refusal is not None:

@@ -174,3 +174,23 @@ def test_key_writes_are_seen_by_the_next_read(shop_live: Live) -> None:
             assert "later" not in [k["name"] for k in c.get("/api/v1/keys").json()["keys"]]
             refused = later.get("/api/v1/models")
             assert refused.status_code == 401 and refused.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_the_guard_looks_a_stored_key_up_off_the_event_loop_once_per_cache_period(shop_live: Live) -> None:
+    from interlace.config import AuthConfig
+    from interlace.keys import KeyRing
+
+    ring = KeyRing(AuthConfig(), shop_live.workspace.keys)
+    key = shop_live.keys["read"]
+    assert ring.needs_lookup(key)  # never seen: the store is read (the guard uses a worker thread)
+    principal = ring.resolve(key)
+    assert principal is not None and principal.scope == "read"
+    assert not ring.needs_lookup(key)  # cached: resolved on the loop, no store read
+    assert not ring.needs_lookup("not-a-stored-key-format")  # env keys and junk never read the store
+    ring.forget()
+    assert ring.needs_lookup(key)
+    with shop_live.client("read") as c:  # the guard's threaded lookup answers like the inline one
+        assert c.get("/api/v1/models").status_code == 200
+    with httpx.Client(base_url=shop_live.url, headers={"X-API-Key": key[:-2] + "xx"}) as wrong:
+        refused = wrong.get("/api/v1/models")
+        assert refused.status_code == 401 and "not valid" in refused.json()["error"]["message"]

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from starlette.routing import Mount, WebSocketRoute, compile_path
 
 from interlace.config import AuthConfig
@@ -191,7 +192,11 @@ class GuardMiddleware:
             await _deny(scope, send, "UNAUTHORIZED", "the request carries two different keys (X-API-Key and "
                         "Authorization): send one", request_id, {"WWW-Authenticate": 'Bearer realm="interlace"'})
             return
-        principal = self._resolve(credential)
+        if credential is not None and credential.kind == "key" and self._keys.needs_lookup(credential.secret):
+            # the store is read (once per key per few seconds): not on the event loop
+            principal = await anyio.to_thread.run_sync(self._resolve, credential)
+        else:
+            principal = self._resolve(credential)
         presented = credential is not None and credential.kind == "key"
         if principal is None and presented:
             refusal = failed_authentication(self._failures, scope)

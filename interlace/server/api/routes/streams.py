@@ -298,7 +298,7 @@ async def subscribe(name: StreamName, request: Request, svc: ServiceDep,
             loop.call_soon_threadsafe(wake.set)
 
     if after is None:
-        last_events = streams.tail(name, 1)
+        last_events = await asyncio.to_thread(streams.tail, name, 1)
         after = last_events[-1]["_offset"] if last_events else 0
 
     async def stream() -> AsyncIterator[str]:
