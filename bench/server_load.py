@@ -1,7 +1,7 @@
 """A bounded load run against `interlace serve` on 127.0.0.1: authenticated `GET /api/v1/models`.
 
     .venv/bin/python bench/server_load.py [--requests 5000] [--concurrency 50] [--baseline DIR]
-        [--rounds 5] [--client raw|httpx] [--path /api/v1/models]
+        [--rounds 5] [--client raw|httpx] [--path /api/v1/models] [--baseline-hides httptools]
 
 Starts the real server (a separate process, the full app: API + dashboard) over a copy of
 examples/shop, makes a read key with `interlace keys create`, then sends exactly --requests
@@ -71,6 +71,7 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     name: str
     tree: Path
+    hide: tuple[str, ...] = ()  # modules this server must not import (the baseline as shipped)
     url: str = ""
     key: str = ""
     process: subprocess.Popen[str] | None = None
@@ -83,6 +84,13 @@ class Server:
     def start(self) -> None:
         project = DATA_DIR / "server_load" / self.name.replace(" ", "_") / "shop"
         shutil.rmtree(project.parent, ignore_errors=True)
+        path = str(self.tree)
+        if self.hide:  # modules that raise ImportError, found before the installed ones
+            shadow = project.parent / "hidden"
+            shadow.mkdir(parents=True)
+            for module in self.hide:
+                (shadow / f"{module}.py").write_text(f"raise ImportError('{module} hidden by server_load.py')\n")
+            path = f"{shadow}{os.pathsep}{path}"
         shutil.copytree(REPO / "examples" / "shop", project,
                         ignore=shutil.ignore_patterns(".interlace", "__pycache__"))
         (project / "config.yaml").write_text(CONFIG)
@@ -95,7 +103,7 @@ class Server:
             [sys.executable, "-m", "interlace", "serve", "-d", str(project), "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=self.tree,
-            env={**os.environ, "PYTHONPATH": str(self.tree)})
+            env={**os.environ, "PYTHONPATH": path})
 
     def wait_ready(self, path: str) -> None:
         assert self.process is not None
@@ -214,9 +222,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds per server (alternating)")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
     parser.add_argument("--path", default="/api/v1/models")
+    parser.add_argument("--baseline-hides", default="", metavar="MODULES",
+                        help="comma-separated modules the baseline server may not import (e.g. httptools: "
+                             "what this tree added to the server extra, so the baseline runs as shipped)")
     args = parser.parse_args()
 
-    servers = [Server("this tree", REPO)] + ([Server("baseline", args.baseline.resolve())] if args.baseline else [])
+    servers = [Server("this tree", REPO)] + (
+        [Server("baseline", args.baseline.resolve(), tuple(m for m in args.baseline_hides.split(",") if m))]
+        if args.baseline else [])
     load_before = os.getloadavg()
     try:
         for server in servers:
@@ -234,7 +247,8 @@ def main() -> int:
     print(machine_info())
     print(f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
     print(f"GET {args.path} (authenticated, {args.requests} requests per server, concurrency "
-          f"{args.concurrency}, {args.rounds} rounds, client {args.client})")
+          f"{args.concurrency}, {args.rounds} rounds, client {args.client}"
+          f"{', baseline without ' + args.baseline_hides if args.baseline_hides else ''})")
     results = {s.name: summary(s) for s in servers}
     print(json.dumps(results, indent=2))
     if len(servers) == 2:
