@@ -57,8 +57,14 @@ def free_port() -> int:
 
 
 def interlace(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "interlace", *args], capture_output=True, text=True,
-                          check=True, env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tree)
+    return subprocess.run(
+        [sys.executable, "-m", "interlace", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        cwd=tree,
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -89,21 +95,44 @@ class Server:
             shadow = project.parent / "hidden"
             shadow.mkdir(parents=True)
             for module in self.hide:
-                (shadow / f"{module}.py").write_text(f"raise ImportError('{module} hidden by server_load.py')\n")
+                (shadow / f"{module}.py").write_text(
+                    f"raise ImportError('{module} hidden by server_load.py')\n"
+                )
             path = f"{shadow}{os.pathsep}{path}"
-        shutil.copytree(REPO / "examples" / "shop", project,
-                        ignore=shutil.ignore_patterns(".interlace", "__pycache__"))
+        shutil.copytree(
+            REPO / "examples" / "shop",
+            project,
+            ignore=shutil.ignore_patterns(".interlace", "__pycache__"),
+        )
         (project / "config.yaml").write_text(CONFIG)
         interlace(self.tree, "run", "-d", str(project))
-        created = interlace(self.tree, "keys", "create", "bench", "--scope", "read", "--json", "-d", str(project))
+        created = interlace(
+            self.tree, "keys", "create", "bench", "--scope", "read", "--json", "-d", str(project)
+        )
         self.key = json.loads(created.stdout)["key"]
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "interlace", "serve", "-d", str(project), "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=self.tree,
-            env={**os.environ, "PYTHONPATH": path})
+            [
+                sys.executable,
+                "-m",
+                "interlace",
+                "serve",
+                "-d",
+                str(project),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.tree,
+            env={**os.environ, "PYTHONPATH": path},
+        )
 
     def wait_ready(self, path: str) -> None:
         assert self.process is not None
@@ -118,7 +147,9 @@ class Server:
                 err = self.process.stderr.read() if self.process.stderr else ""
                 raise SystemExit(f"the {self.name} server did not start: {err}")
             time.sleep(0.2)
-        with httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.key}"}) as warm:
+        with httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.key}"}
+        ) as warm:
             for _ in range(20):  # first requests import lazily-loaded modules; not what we measure
                 warm.get(path).raise_for_status()
 
@@ -140,20 +171,30 @@ def _check(status: int, body: bytes, path: str) -> str:
     return "200"
 
 
-async def _raw_client(url: str, key: str, path: str) -> tuple[Callable[[], Awaitable[str]], Callable[[], None]]:
+async def _raw_client(
+    url: str, key: str, path: str
+) -> tuple[Callable[[], Awaitable[str]], Callable[[], None]]:
     """One keep-alive connection: ``get()`` sends the request and returns its outcome."""
     host, port = url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
-    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
-               "Accept: application/json\r\n\r\n").encode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+        "Accept: application/json\r\n\r\n"
+    ).encode()
 
     async def get() -> str:
         writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.split(b"\r\n")
         status = int(lines[0].split()[1])
-        length = next((int(v) for k, _, v in (line.partition(b":") for line in lines[1:])
-                       if k.strip().lower() == b"content-length"), None)
+        length = next(
+            (
+                int(v)
+                for k, _, v in (line.partition(b":") for line in lines[1:])
+                if k.strip().lower() == b"content-length"
+            ),
+            None,
+        )
         if length is None:
             raise RuntimeError(f"{path}: a response without Content-Length: {head[:200]!r}")
         return _check(status, await reader.readexactly(length), path)
@@ -161,21 +202,26 @@ async def _raw_client(url: str, key: str, path: str) -> tuple[Callable[[], Await
     return get, writer.close
 
 
-async def load(server: Server, requests: int, concurrency: int, max_seconds: float, client: str,
-               path: str) -> None:
+async def load(
+    server: Server, requests: int, concurrency: int, max_seconds: float, client: str, path: str
+) -> None:
     remaining = iter(range(requests))
     deadline = time.monotonic() + max_seconds
     headers = {"Authorization": f"Bearer {server.key}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits, timeout=30) as pool:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, limits=limits, timeout=30
+    ) as pool:
 
         async def worker() -> None:
             if client == "raw":
                 get, close = await _raw_client(server.url, server.key, path)
             else:
+
                 async def get() -> str:
                     response = await pool.get(path)
                     return _check(response.status_code, response.content, path)
+
                 close = None
             try:
                 for _ in remaining:
@@ -193,7 +239,11 @@ async def load(server: Server, requests: int, concurrency: int, max_seconds: flo
                     close()
 
         assert server.process is not None
-        began, cpu0, own0 = time.perf_counter(), cpu_seconds(server.process.pid), time.process_time()
+        began, cpu0, own0 = (
+            time.perf_counter(),
+            cpu_seconds(server.process.pid),
+            time.process_time(),
+        )
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         server.seconds += time.perf_counter() - began
         server.server_cpu += cpu_seconds(server.process.pid) - cpu0
@@ -204,12 +254,17 @@ def summary(server: Server) -> dict[str, object]:
     lat, n = server.latencies, len(server.latencies)
     cuts = statistics.quantiles(lat, n=100, method="inclusive")
     return {
-        "requests": n, "seconds": round(server.seconds, 2), "throughput_rps": round(n / server.seconds, 1),
-        "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1),
-        "p99_ms": round(cuts[98] * 1000, 1), "max_ms": round(max(lat) * 1000, 1),
+        "requests": n,
+        "seconds": round(server.seconds, 2),
+        "throughput_rps": round(n / server.seconds, 1),
+        "p50_ms": round(cuts[49] * 1000, 1),
+        "p95_ms": round(cuts[94] * 1000, 1),
+        "p99_ms": round(cuts[98] * 1000, 1),
+        "max_ms": round(max(lat) * 1000, 1),
         "server_cpu_ms_per_request": round(server.server_cpu / n * 1000, 2),
         "client_cpu_ms_per_request": round(server.client_cpu / n * 1000, 2),
-        "errors": sum(c for s, c in server.statuses.items() if s != "200"), "statuses": server.statuses,
+        "errors": sum(c for s, c in server.statuses.items() if s != "200"),
+        "statuses": server.statuses,
     }
 
 
@@ -222,14 +277,26 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds per server (alternating)")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
     parser.add_argument("--path", default="/api/v1/models")
-    parser.add_argument("--baseline-hides", default="", metavar="MODULES",
-                        help="comma-separated modules the baseline server may not import (e.g. httptools: "
-                             "what this tree added to the server extra, so the baseline runs as shipped)")
+    parser.add_argument(
+        "--baseline-hides",
+        default="",
+        metavar="MODULES",
+        help="comma-separated modules the baseline server may not import (e.g. httptools: "
+        "what this tree added to the server extra, so the baseline runs as shipped)",
+    )
     args = parser.parse_args()
 
     servers = [Server("this tree", REPO)] + (
-        [Server("baseline", args.baseline.resolve(), tuple(m for m in args.baseline_hides.split(",") if m))]
-        if args.baseline else [])
+        [
+            Server(
+                "baseline",
+                args.baseline.resolve(),
+                tuple(m for m in args.baseline_hides.split(",") if m),
+            )
+        ]
+        if args.baseline
+        else []
+    )
     load_before = os.getloadavg()
     try:
         for server in servers:
@@ -240,22 +307,28 @@ def main() -> int:
         for i in range(rounds):
             share = args.requests // rounds + (1 if i < args.requests % rounds else 0)
             for server in servers if i % 2 == 0 else servers[::-1]:
-                asyncio.run(load(server, share, args.concurrency, args.max_seconds, args.client, args.path))
+                asyncio.run(
+                    load(server, share, args.concurrency, args.max_seconds, args.client, args.path)
+                )
     finally:
         for server in servers:
             server.stop()
     print(machine_info())
     print(f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
-    print(f"GET {args.path} (authenticated, {args.requests} requests per server, concurrency "
-          f"{args.concurrency}, {args.rounds} rounds, client {args.client}"
-          f"{', baseline without ' + args.baseline_hides if args.baseline_hides else ''})")
+    print(
+        f"GET {args.path} (authenticated, {args.requests} requests per server, concurrency "
+        f"{args.concurrency}, {args.rounds} rounds, client {args.client}"
+        f"{', baseline without ' + args.baseline_hides if args.baseline_hides else ''})"
+    )
     results = {s.name: summary(s) for s in servers}
     print(json.dumps(results, indent=2))
     if len(servers) == 2:
         new, base = results["this tree"], results["baseline"]
         for metric in ("p50_ms", "p95_ms", "p99_ms", "throughput_rps", "server_cpu_ms_per_request"):
-            print(f"{metric:28s} this tree {new[metric]:>9} baseline {base[metric]:>9}  "
-                  f"ratio {float(new[metric]) / float(base[metric]):.2f}x")  # type: ignore[arg-type]
+            print(
+                f"{metric:28s} this tree {new[metric]:>9} baseline {base[metric]:>9}  "
+                f"ratio {float(new[metric]) / float(base[metric]):.2f}x"
+            )  # type: ignore[arg-type]
     ok = all(r["errors"] == 0 and r["requests"] == args.requests for r in results.values())
     return 0 if ok else 1
 

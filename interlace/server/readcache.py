@@ -36,12 +36,18 @@ class ModelIndex:
     key: tuple[int, int]
     project: Any  # the project and spec objects this was computed from (compared by identity)
     specs: tuple[Any, ...]
-    rows: tuple[Any, ...]  # (summary, name.lower(), description.lower(), tags, schema, kind, materialize)
+    rows: tuple[
+        Any, ...
+    ]  # (summary, name.lower(), description.lower(), tags, schema, kind, materialize)
     pages: OrderedDict[tuple[Any, ...], bytes] = field(default_factory=OrderedDict)
 
     def fresh_for(self, key: tuple[int, int], project: Any, specs: tuple[Any, ...]) -> bool:
-        return (key == self.key and project is self.project and len(specs) == len(self.specs)
-                and all(a is b for a, b in zip(specs, self.specs, strict=True)))
+        return (
+            key == self.key
+            and project is self.project
+            and len(specs) == len(self.specs)
+            and all(a is b for a, b in zip(specs, self.specs, strict=True))
+        )
 
 
 class ReadCache:
@@ -52,9 +58,13 @@ class ReadCache:
         self._index: ModelIndex | None = None
         self._runs: OrderedDict[str, Any] = OrderedDict()
 
-    def model_index(self, ws: Any, generation: int,
-                    summarize: Callable[[Any], list[dict[str, Any]]],
-                    make: Callable[[dict[str, Any]], Any]) -> ModelIndex:
+    def model_index(
+        self,
+        ws: Any,
+        generation: int,
+        summarize: Callable[[Any], list[dict[str, Any]]],
+        make: Callable[[dict[str, Any]], Any],
+    ) -> ModelIndex:
         """The current :class:`ModelIndex`; ``summarize(ws)`` and ``make(row)`` build a new one."""
         key = (ws.catalog_version, generation)  # before reading: see the module docstring
         project = ws.project
@@ -63,8 +73,18 @@ class ReadCache:
             index = self._index
         if index is not None and index.fresh_for(key, project, specs):
             return index
-        rows = tuple((make(m), m["name"].lower(), (m["description"] or "").lower(), frozenset(m["tags"]),
-                      m["schema"], m["kind"], m["materialize"]) for m in summarize(ws))
+        rows = tuple(
+            (
+                make(m),
+                m["name"].lower(),
+                (m["description"] or "").lower(),
+                frozenset(m["tags"]),
+                m["schema"],
+                m["kind"],
+                m["materialize"],
+            )
+            for m in summarize(ws)
+        )
         index = ModelIndex(key, project, specs, rows)
         with self._lock:
             self._index = index

@@ -3,8 +3,9 @@
 ``Service.call`` serializes work that writes (or that uses the workspace's shared connection, which
 is not safe to use from several threads at once); ``Service.read`` runs reads alongside each other
 and alongside runs and writes, each on its thread's own cursors (a slow read delays no one). The
-service fans the event bus out to server-sent-event clients. Runs are the workspace's (``interlace.runs``): the server starts them in the background
-through the same run manager the CLI, the notebook and the scheduler use.
+service fans the event bus out to server-sent-event clients. Runs are the workspace's
+(``interlace.runs``): the server starts them in the background through the same run manager the
+CLI, the notebook and the scheduler use.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def gate_wait(n: int) -> int:
     return n
 '''
 
-GATED_MODEL = '''
+GATED_MODEL = """
 import time
 from pathlib import Path
 
@@ -45,7 +45,7 @@ def held(base):
             raise RuntimeError("the test never opened the gate")
         time.sleep(0.01)
     return base.mutate(doubled=base.n * 2)
-'''
+"""
 
 
 def _wait_for(path: Path, what: str, alive: Callable[[], bool] = lambda: True) -> None:
@@ -69,14 +69,18 @@ def _in_thread(live: Live, path: str) -> tuple[threading.Thread, dict[str, Any]]
     return thread, out
 
 
-def test_a_held_read_does_not_block_other_reads(live_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_held_read_does_not_block_other_reads(
+    live_factory: Callable[..., Live], tmp_path: Path
+) -> None:
     gate, entered = tmp_path / "gate", tmp_path / "entered"
     gate.touch()  # open while the project builds
-    live: Live = live_factory({
-        "functions/gate.py": GATED_FUNCTION.format(entered=str(entered), gate=str(gate)),
-        "models/base.sql": "-- @model(materialize=\"table\")\nSELECT range AS n FROM range(3)",
-        "models/gated.sql": "-- @model(materialize=\"view\")\nSELECT gate_wait(n) AS n FROM base",
-    })
+    live: Live = live_factory(
+        {
+            "functions/gate.py": GATED_FUNCTION.format(entered=str(entered), gate=str(gate)),
+            "models/base.sql": '-- @model(materialize="table")\nSELECT range AS n FROM range(3)',
+            "models/gated.sql": '-- @model(materialize="view")\nSELECT gate_wait(n) AS n FROM base',
+        }
+    )
     with live.client("run") as c:
         run_id = c.post("/api/v1/runs", json={}).json()["run_id"]
     assert live.wait_for_run(run_id)["status"] == "success"
@@ -93,7 +97,9 @@ def test_a_held_read_does_not_block_other_reads(live_factory, tmp_path: Path) ->
         assert c.get("/api/v1/models/base/preview").json()["rows"] == [{"n": 0}, {"n": 1}, {"n": 2}]
         assert c.get(f"/api/v1/runs/{run_id}").json()["status"] == "success"
         assert [r["run_id"] for r in c.get("/api/v1/runs").json()["runs"]] == [run_id]
-        assert c.get("/api/v1/models/base/columns").json()["columns"] == [{"name": "n", "type": "BIGINT"}]
+        assert c.get("/api/v1/models/base/columns").json()["columns"] == [
+            {"name": "n", "type": "BIGINT"}
+        ]
         assert c.get("/api/v1/quality").status_code == 200
     assert slow.is_alive() and not out, "the gated read finished before the gate opened"
     gate.touch()
@@ -102,13 +108,19 @@ def test_a_held_read_does_not_block_other_reads(live_factory, tmp_path: Path) ->
     assert out["body"]["rows"] == [{"n": 0}, {"n": 1}, {"n": 2}]
 
 
-def test_reads_during_a_run_see_committed_data_then_the_finished_run(live_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reads_during_a_run_see_committed_data_then_the_finished_run(
+    live_factory: Callable[..., Live], tmp_path: Path
+) -> None:
     gate, entered = tmp_path / "gate", tmp_path / "entered"
-    live: Live = live_factory({
-        "models/base.sql": "-- @model(materialize=\"table\")\nSELECT range AS n FROM range(3)",
-        "models/held.py": GATED_MODEL.format(entered=str(entered), gate=str(gate)),
-        "models/after_held.sql": "-- @model(materialize=\"view\")\nSELECT count(*) AS rows FROM held",
-    })
+    live: Live = live_factory(
+        {
+            "models/base.sql": '-- @model(materialize="table")\nSELECT range AS n FROM range(3)',
+            "models/held.py": GATED_MODEL.format(entered=str(entered), gate=str(gate)),
+            "models/after_held.sql": (
+                '-- @model(materialize="view")\nSELECT count(*) AS rows FROM held'
+            ),
+        }
+    )
     with live.client("read") as c:
         before = {m["name"]: m for m in c.get("/api/v1/models").json()["models"]}
     assert {m["last_run_id"] for m in before.values()} == {None}
@@ -120,7 +132,9 @@ def test_reads_during_a_run_see_committed_data_then_the_finished_run(live_factor
         run = c.get(f"/api/v1/runs/{run_id}").json()
         assert run["status"] == "running" and run["active"] is True
         outcomes = {r["model"]: r["status"] for r in run["model_runs"]}
-        assert outcomes == {"base": "success"}, outcomes  # held has not committed, after_held not begun
+        assert outcomes == {"base": "success"}, (
+            outcomes
+        )  # held has not committed, after_held not begun
         assert c.get("/api/v1/models/base/preview").json()["rows"] == [{"n": 0}, {"n": 1}, {"n": 2}]
         held = c.get("/api/v1/models/held/preview")
         assert held.status_code == 409 and held.json()["error"]["code"] == "MODEL_NOT_BUILT"
@@ -134,7 +148,9 @@ def test_reads_during_a_run_see_committed_data_then_the_finished_run(live_factor
     with live.client("read") as c:
         # the catalogue moved: the cached list is recomputed, not served stale
         listed = c.get("/api/v1/models").json()
-        assert {m["name"]: m["last_run_id"] for m in listed["models"]} == {m: run_id for m in before}
+        assert {m["name"]: m["last_run_id"] for m in listed["models"]} == {
+            m: run_id for m in before
+        }
         first = c.get(f"/api/v1/runs/{run_id}").json()
         again = c.get(f"/api/v1/runs/{run_id}").json()
         assert first == again and first["active"] is False
@@ -168,7 +184,9 @@ def test_key_writes_are_seen_by_the_next_read(shop_live: Live) -> None:
         made = c.post("/api/v1/keys", json={"name": "later", "scope": "read"})
         assert made.status_code == 201, made.text
         assert "later" in [k["name"] for k in c.get("/api/v1/keys").json()["keys"]]
-        with httpx.Client(base_url=shop_live.url, headers={"X-API-Key": made.json()["key"]}) as later:
+        with httpx.Client(
+            base_url=shop_live.url, headers={"X-API-Key": made.json()["key"]}
+        ) as later:
             assert later.get("/api/v1/models").status_code == 200
             assert c.delete("/api/v1/keys/later").status_code in (200, 204)
             assert "later" not in [k["name"] for k in c.get("/api/v1/keys").json()["keys"]]
@@ -176,7 +194,9 @@ def test_key_writes_are_seen_by_the_next_read(shop_live: Live) -> None:
             assert refused.status_code == 401 and refused.json()["error"]["code"] == "UNAUTHORIZED"
 
 
-def test_the_guard_looks_a_stored_key_up_off_the_event_loop_once_per_cache_period(shop_live: Live) -> None:
+def test_the_guard_looks_a_stored_key_up_off_the_event_loop_once_per_cache_period(
+    shop_live: Live,
+) -> None:
     from interlace.config import AuthConfig
     from interlace.keys import KeyRing
 
@@ -186,7 +206,9 @@ def test_the_guard_looks_a_stored_key_up_off_the_event_loop_once_per_cache_perio
     principal = ring.resolve(key)
     assert principal is not None and principal.scope == "read"
     assert not ring.needs_lookup(key)  # cached: resolved on the loop, no store read
-    assert not ring.needs_lookup("not-a-stored-key-format")  # env keys and junk never read the store
+    assert not ring.needs_lookup(
+        "not-a-stored-key-format"
+    )  # env keys and junk never read the store
     ring.forget()
     assert ring.needs_lookup(key)
     with shop_live.client("read") as c:  # the guard's threaded lookup answers like the inline one

@@ -192,7 +192,8 @@ class GuardMiddleware:
             await _deny(scope, send, "UNAUTHORIZED", "the request carries two different keys (X-API-Key and "
                         "Authorization): send one", request_id, {"WWW-Authenticate": 'Bearer realm="interlace"'})
             return
-        if credential is not None and credential.kind == "key" and self._keys.needs_lookup(credential.secret):
+        key = credential.secret if credential is not None and credential.kind == "key" else None
+        if key is not None and self._keys.needs_lookup(key):
             # the store is read (once per key per few seconds): not on the event loop
             principal = await anyio.to_thread.run_sync(self._resolve, credential)
         else:

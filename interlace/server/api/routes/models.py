@@ -54,7 +54,8 @@ def list_models(
             and (schema is None or row[4] == schema) and (kind is None or row[5] == kind)
             and (materialize is None or row[6] == materialize)
         ]
-        return ModelList(total=len(found), models=found[offset:offset + limit]).model_dump_json().encode()
+        page = ModelList(total=len(found), models=found[offset:offset + limit])
+        return page.model_dump_json().encode()
 
     query = (needle, tuple(sorted(tags)), schema, kind, materialize, limit, offset)
     return Response(svc.cache.page(index, query, encode), media_type="application/json")

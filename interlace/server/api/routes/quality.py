@@ -19,7 +19,8 @@ Limit = Annotated[int, Query(ge=1, le=5000)]
 @router.get("/quality", response_model=QualityResultList, summary="Latest quality check results of every model",
             openapi_extra=requires("read"), responses=responses("VALIDATION_ERROR"))
 def quality(svc: ServiceDep, history: History = False, limit: Limit = 500) -> QualityResultList:
-    records = svc.read(lambda ws: ws.quality_results(latest=not history, limit=limit), snapshot=False)
+    records = svc.read(lambda ws: ws.quality_results(latest=not history, limit=limit),
+                       snapshot=False)
     return QualityResultList(results=[QualityResultOut(**r.to_dict()) for r in records])
 
 
@@ -28,5 +29,6 @@ def quality(svc: ServiceDep, history: History = False, limit: Limit = 500) -> Qu
             openapi_extra=requires("read"), responses=responses("MODEL_NOT_FOUND", "VALIDATION_ERROR", "PROJECT_ERROR"))
 def model_quality(name: Annotated[str, Path(max_length=256)], svc: ServiceDep, history: History = False,
                   limit: Limit = 500) -> QualityResultList:
-    records = svc.read(lambda ws: ws.quality_results(name, latest=not history, limit=limit), snapshot=False)
+    records = svc.read(lambda ws: ws.quality_results(name, latest=not history, limit=limit),
+                       snapshot=False)
     return QualityResultList(results=[QualityResultOut(**r.to_dict()) for r in records])
