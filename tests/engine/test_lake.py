@@ -174,14 +174,18 @@ def test_the_scheduler_runs_lake_maintenance_and_a_failure_is_a_dead_letter(make
     ws.run().raise_for_status()
     raw = project / "lake" / "data" / "main" / "raw"
     assert not list(raw.rglob("*.parquet"))  # inlined in the catalog until a checkpoint
-    t0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
-    scheduler = Scheduler(ws)
+    # the scheduler's clock is a day ahead (02:00 tomorrow), so every snapshot is older than 1s
+    # when the fire expires them, however fast or slow this machine is
+    t0 = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    clock = [t0]
+    scheduler = Scheduler(ws, clock=lambda: clock[0])
     defs = scheduler.load(t0)
     assert defs["nightly"].kind == "lake"
     assert defs["nightly"].runs == "lake: checkpoint, expire snapshots older than 1s"
     assert defs["flush"].runs == "lake: checkpoint"
     before = len(ws.snapshots())
-    (fire,) = [f for f in scheduler.tick(t0 + timedelta(hours=1, seconds=1)) if f.schedule == "nightly"]
+    clock[0] = t0 + timedelta(hours=1, seconds=1)  # 03:00:01: both schedules are due
+    (fire,) = [f for f in scheduler.tick(clock[0]) if f.schedule == "nightly"]
     assert fire.status == "running"
     scheduler.wait_idle()
     assert [f.status for f in ws.schedule_fires("nightly")] == ["success"]
@@ -205,7 +209,8 @@ def test_the_scheduler_runs_lake_maintenance_and_a_failure_is_a_dead_letter(make
     monkeypatch.setattr(lake_module, "checkpoint", full_disk)
     _events(project, [(3, 30)])
     ws.run().raise_for_status()
-    scheduler.trigger("flush", t0 + timedelta(days=1))
+    clock[0] = t0 + timedelta(days=1)
+    scheduler.trigger("flush", clock[0])
     scheduler.wait_idle()
     failed = ws.schedule_fires("flush")[0]
     assert failed.status == "failed"
