@@ -38,9 +38,11 @@ class LakeTask:
     expire_older_than: timedelta | None = None
 
     def describe(self) -> str:
+        from interlace.schedules import format_duration
+
         parts = ["checkpoint"] if self.checkpoint else []
         if self.expire_older_than is not None:
-            parts.append(f"expire snapshots older than {_age(self.expire_older_than)}")
+            parts.append(f"expire snapshots older than {format_duration(self.expire_older_than)}")
         return "lake: " + ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,10 +79,3 @@ def _run(ws: Workspace, task: LakeTask, now: datetime) -> Outcome:
     log.info("lake maintenance: %s", "; ".join(done))
     return Outcome("success", None, None)
 
-
-def _age(age: timedelta) -> str:
-    seconds = int(age.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from interlace.maintenance import LakeTask
     from interlace.project.spec import ModelSpec
 
-__all__ = ["ScheduleDef", "Timing", "notebook_path", "parse_duration", "project_schedules", "timing_of",
+__all__ = ["ScheduleDef", "Timing", "format_duration", "notebook_path", "parse_duration", "project_schedules", "timing_of",
            "unknown_schedule"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -52,6 +52,15 @@ def parse_duration(value: Any) -> timedelta:
             raise ValueError(f"{value!r} is not a duration: write a number and a unit s, m, h, d or w ('15m')")
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The inverse of :func:`parse_duration`: the largest unit that divides it (``"7d"``, ``"90s"``)."""
+    seconds = int(value.total_seconds())
+    for unit, size in sorted(_UNITS.items(), key=lambda item: -item[1]):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 @dataclass(frozen=True, slots=True)
